@@ -1,0 +1,25 @@
+//! fedlink-proto: what fedlink's parties agree on byte for byte.
+//!
+//! # Layout
+//!
+//! - [`pb`]: the types generated from `fedlink.proto` (wire shapes only; parse at the edge).
+//! - [`identity`]: Ed25519 identity keys, public keys and domain-separated signatures.
+//! - [`clock`]: the injectable clock every expiry and timestamp reads.
+//! - [`envelope`]: signed query envelopes: sign, verify, parse strictly.
+//! - [`federation`]: the federation file: members, roles, endpoints, fingerprints, keys.
+//! - [`refusal`]: every reason a node refuses a request, with its rule name and gRPC code.
+//! - [`audit`]: the RFC 9162 Merkle audit log: hashing, proofs, signed checkpoints, receipts,
+//!   the SQLite store and offline verification.
+//!
+//! Everything here but `audit::store` is pure: it works on bytes and does no I/O, so the
+//! verifier, the tests and both parties share one implementation of each format.
+
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod clock;
+pub mod envelope;
+pub mod federation;
+pub mod identity;
+pub mod pb;
+pub mod refusal;

@@ -1,0 +1,219 @@
+//! The refusal vocabulary: every reason a node turns a request away, named once here so that the
+//! node's gRPC status, the audit entry and the coordinator's printout all say the same thing.
+//!
+//! Each refusal has a stable `rule` (a dotted name written into the audit log and sent in the
+//! `fedlink-refusal` response header) and a gRPC code.
+
+use std::fmt;
+
+use tonic::Code;
+
+/// Header that carries a refusal's rule name, so clients need not parse the message.
+pub const REFUSAL_HEADER: &str = "fedlink-refusal";
+/// Binary header that carries the receipt of the audit entry that logged a refusal.
+pub const RECEIPT_HEADER: &str = "fedlink-receipt-bin";
+
+/// Why a node refused a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The signer named in the envelope is not the authenticated mTLS peer.
+    CoordinatorMismatch {
+        /// Who the envelope says signed it.
+        claimed: String,
+        /// Who the mTLS peer is.
+        peer: String,
+    },
+    /// The policy does not accept queries from this coordinator.
+    CoordinatorNotAccepted {
+        /// The coordinator's member name.
+        coordinator: String,
+    },
+    /// The envelope is past its expiry time.
+    Expired {
+        /// When it expired (ms since epoch).
+        expires_at_ms: i64,
+        /// The node's clock (ms since epoch).
+        now_ms: i64,
+    },
+    /// The envelope's issue time is further in the future than the allowed clock skew.
+    IssuedInFuture {
+        /// Issue time (ms since epoch).
+        issued_at_ms: i64,
+        /// The node's clock (ms since epoch).
+        now_ms: i64,
+    },
+    /// The envelope asks to live longer than the policy's maximum lifetime.
+    LifetimeTooLong {
+        /// Requested lifetime in seconds.
+        requested_s: i64,
+        /// Policy maximum in seconds.
+        max_s: u32,
+    },
+    /// The lawful basis is not one the policy accepts.
+    LawfulBasisNotAccepted {
+        /// The basis as `regime / article / gateway`.
+        basis: String,
+    },
+    /// The envelope is not a well-formed, canonically encoded `Envelope`.
+    Malformed {
+        /// What was wrong.
+        problem: String,
+    },
+    /// The envelope's mode does not match the RPC it was sent to.
+    ModeMismatch {
+        /// The envelope's mode.
+        mode: String,
+        /// The RPC's mode.
+        rpc: String,
+    },
+    /// The policy does not enable this kind of query at all.
+    ModeNotEnabled {
+        /// The mode's name.
+        mode: String,
+    },
+    /// The peer presented no client certificate.
+    NoClientCertificate,
+    /// The peer's certificate is not listed in the federation file.
+    NotAMember {
+        /// SHA-256 of the peer's certificate, hex.
+        fingerprint: String,
+    },
+    /// The peer is a member, but not a coordinator, so it cannot sign queries.
+    NotACoordinator {
+        /// The peer's member name.
+        member: String,
+    },
+    /// The purpose code is not one the policy accepts.
+    PurposeNotAccepted {
+        /// The purpose code.
+        purpose: String,
+    },
+    /// The query id has been seen before (checked against the audit log).
+    Replayed {
+        /// Leaf index of the entry that first logged this query id.
+        first_index: u64,
+    },
+    /// The envelope's signature does not verify under the coordinator's key.
+    SignatureInvalid,
+    /// The request carries no signature.
+    SignatureMissing,
+    /// The envelope is addressed to another node.
+    WrongAudience {
+        /// The envelope's audience.
+        audience: String,
+        /// This node.
+        me: String,
+    },
+}
+
+impl Refusal {
+    /// The stable rule name written to the audit log and the `fedlink-refusal` header.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Refusal::CoordinatorMismatch { .. } => "envelope.coordinator_mismatch",
+            Refusal::CoordinatorNotAccepted { .. } => "policy.coordinators",
+            Refusal::Expired { .. } => "envelope.expired",
+            Refusal::IssuedInFuture { .. } => "envelope.issued_in_future",
+            Refusal::LifetimeTooLong { .. } => "envelope.lifetime",
+            Refusal::LawfulBasisNotAccepted { .. } => "policy.lawful_bases",
+            Refusal::Malformed { .. } => "envelope.malformed",
+            Refusal::ModeMismatch { .. } => "envelope.mode",
+            Refusal::ModeNotEnabled { .. } => "policy.modes",
+            Refusal::NoClientCertificate => "peer.no_certificate",
+            Refusal::NotAMember { .. } => "peer.not_a_member",
+            Refusal::NotACoordinator { .. } => "peer.not_a_coordinator",
+            Refusal::PurposeNotAccepted { .. } => "policy.purposes",
+            Refusal::Replayed { .. } => "envelope.replayed",
+            Refusal::SignatureInvalid => "envelope.signature_invalid",
+            Refusal::SignatureMissing => "envelope.signature_missing",
+            Refusal::WrongAudience { .. } => "envelope.audience",
+        }
+    }
+
+    /// The gRPC status code that carries this refusal.
+    pub fn code(&self) -> Code {
+        match self {
+            Refusal::NoClientCertificate
+            | Refusal::SignatureMissing
+            | Refusal::SignatureInvalid
+            | Refusal::Expired { .. }
+            | Refusal::IssuedInFuture { .. } => Code::Unauthenticated,
+            Refusal::NotAMember { .. }
+            | Refusal::NotACoordinator { .. }
+            | Refusal::CoordinatorMismatch { .. }
+            | Refusal::CoordinatorNotAccepted { .. }
+            | Refusal::WrongAudience { .. }
+            | Refusal::PurposeNotAccepted { .. }
+            | Refusal::ModeNotEnabled { .. }
+            | Refusal::LawfulBasisNotAccepted { .. } => Code::PermissionDenied,
+            Refusal::Malformed { .. }
+            | Refusal::ModeMismatch { .. }
+            | Refusal::LifetimeTooLong { .. } => Code::InvalidArgument,
+            Refusal::Replayed { .. } => Code::AlreadyExists,
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::CoordinatorMismatch { claimed, peer } => write!(
+                f,
+                "the envelope claims coordinator {claimed:?} but the TLS peer is {peer:?}"
+            ),
+            Refusal::CoordinatorNotAccepted { coordinator } => {
+                write!(f, "this node's policy does not accept queries from {coordinator:?}")
+            }
+            Refusal::Expired { expires_at_ms, now_ms } => write!(
+                f,
+                "the envelope expired {} s ago (expires_at_ms {expires_at_ms}, node clock {now_ms})",
+                (now_ms - expires_at_ms) / 1000
+            ),
+            Refusal::IssuedInFuture { issued_at_ms, now_ms } => write!(
+                f,
+                "the envelope was issued {} s in the future of this node's clock, beyond the \
+                 allowed skew",
+                (issued_at_ms - now_ms) / 1000
+            ),
+            Refusal::LifetimeTooLong { requested_s, max_s } => write!(
+                f,
+                "the envelope asks to live {requested_s} s; this node's policy allows at most \
+                 {max_s} s"
+            ),
+            Refusal::LawfulBasisNotAccepted { basis } => {
+                write!(f, "this node's policy does not accept the lawful basis {basis}")
+            }
+            Refusal::Malformed { problem } => write!(f, "malformed envelope: {problem}"),
+            Refusal::ModeMismatch { mode, rpc } => {
+                write!(f, "an envelope for mode {mode} was sent to the {rpc} RPC")
+            }
+            Refusal::ModeNotEnabled { mode } => {
+                write!(f, "this node's policy does not enable {mode} queries")
+            }
+            Refusal::NoClientCertificate => write!(f, "no client certificate was presented"),
+            Refusal::NotAMember { fingerprint } => write!(
+                f,
+                "the client certificate (SHA-256 {fingerprint}) is not listed in this node's \
+                 federation file"
+            ),
+            Refusal::NotACoordinator { member } => {
+                write!(f, "member {member:?} is not a coordinator and cannot sign queries")
+            }
+            Refusal::PurposeNotAccepted { purpose } => {
+                write!(f, "this node's policy does not accept the purpose {purpose:?}")
+            }
+            Refusal::Replayed { first_index } => write!(
+                f,
+                "this query id was already used (first logged at entry {first_index}); \
+                 every query needs a fresh id"
+            ),
+            Refusal::SignatureInvalid => {
+                write!(f, "the envelope signature does not verify under the coordinator's key")
+            }
+            Refusal::SignatureMissing => write!(f, "the request carries no envelope signature"),
+            Refusal::WrongAudience { audience, me } => {
+                write!(f, "the envelope is addressed to {audience:?}, not to this node ({me:?})")
+            }
+        }
+    }
+}
