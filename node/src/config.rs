@@ -1,0 +1,199 @@
+//! The node's config file, and its resolution into [`NodeSettings`]: every path read, every key
+//! loaded and every file validated before the node binds a port, so a misconfiguration stops
+//! start-up with a message naming the file and the key.
+//!
+//! Paths in the config file are relative to the config file's own folder.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use fedlink_proto::federation::{Federation, Member, MemberRole};
+use fedlink_proto::identity::IdentityKey;
+use serde::{Deserialize, Serialize};
+
+use crate::policy::Policy;
+
+/// Why the node cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A file could not be read.
+    #[error("cannot read {what} at {path}: {source}")]
+    Read {
+        /// What the file is for.
+        what: &'static str,
+        /// Where it was expected.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A file's content is unusable.
+    #[error("{path}: {problem}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        problem: String,
+    },
+    /// Deny by default: no policy, no service.
+    #[error(
+        "refusing to start: no policy at {path} (key `policy` in {config}); a node denies by \
+         default and needs a policy file"
+    )]
+    NoPolicy {
+        /// Where the policy was expected.
+        path: PathBuf,
+        /// The config file that named it.
+        config: PathBuf,
+    },
+}
+
+/// The `[tls]` table: this node's certificate and key, and the CA that signs members' client
+/// certificates. A partner using its own CA points these at its own files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// PEM of the CA whose certificates clients must present.
+    pub ca_cert: PathBuf,
+    /// PEM of this node's certificate (server and client auth).
+    pub cert: PathBuf,
+    /// PEM of this node's TLS private key.
+    pub key: PathBuf,
+}
+
+/// The config file as written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfigFile {
+    /// This node's member name in the federation file.
+    pub member: String,
+    /// Path of the federation file.
+    pub federation: PathBuf,
+    /// Address and port to serve on, e.g. "0.0.0.0:7443".
+    pub listen: String,
+    /// Path of the policy file. Required: without it the node refuses to start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PathBuf>,
+    /// Folder for the node's databases (the audit log is `audit.db` in it).
+    pub data_dir: PathBuf,
+    /// PEM of the node's Ed25519 identity key (PKCS#8).
+    pub identity_key: PathBuf,
+    /// TLS files.
+    pub tls: TlsFiles,
+    /// Shifts the node's clock, in seconds. For tests of clock faults only; never in production.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub danger_clock_offset_s: Option<i64>,
+}
+
+/// Everything the node needs, read and checked.
+pub struct NodeSettings {
+    /// The config file this came from.
+    pub config_path: PathBuf,
+    /// This node as the federation file lists it.
+    pub me: Member,
+    /// The federation.
+    pub federation: Federation,
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The loaded policy.
+    pub policy: Policy,
+    /// Folder for databases.
+    pub data_dir: PathBuf,
+    /// The node's signing key.
+    pub identity: IdentityKey,
+    /// PEM text of the CA certificate.
+    pub ca_pem: String,
+    /// PEM text of the node's certificate.
+    pub cert_pem: String,
+    /// PEM text of the node's TLS key.
+    pub key_pem: String,
+    /// Clock offset for fault tests (0 in production).
+    pub danger_clock_offset_s: i64,
+}
+
+impl NodeSettings {
+    /// Reads the config file and everything it names.
+    pub fn load(config_path: &Path) -> Result<Self, ConfigError> {
+        let text = read(config_path, "the node config")?;
+        let file: NodeConfigFile = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: config_path.to_path_buf(),
+            problem: e.to_string(),
+        })?;
+        let base = config_path.parent().unwrap_or(Path::new("."));
+        let at = |p: &Path| base.join(p);
+
+        let policy_path = match &file.policy {
+            Some(p) => at(p),
+            None => {
+                return Err(ConfigError::NoPolicy {
+                    path: base.join("<unset>"),
+                    config: config_path.to_path_buf(),
+                });
+            }
+        };
+        if !policy_path.is_file() {
+            return Err(ConfigError::NoPolicy { path: policy_path, config: config_path.into() });
+        }
+        let policy_text = read(&policy_path, "the policy")?;
+        let policy = Policy::from_toml(&policy_text)
+            .map_err(|problem| ConfigError::Invalid { path: policy_path.clone(), problem })?;
+
+        let fed_path = at(&file.federation);
+        let federation = Federation::from_toml(&read(&fed_path, "the federation file")?)
+            .map_err(|e| ConfigError::Invalid { path: fed_path.clone(), problem: e.to_string() })?;
+        let me = federation.member(&file.member).cloned().ok_or_else(|| ConfigError::Invalid {
+            path: config_path.to_path_buf(),
+            problem: format!(
+                "key `member`: {:?} is not listed in {}",
+                file.member,
+                fed_path.display()
+            ),
+        })?;
+        if me.role != MemberRole::Node {
+            return Err(ConfigError::Invalid {
+                path: config_path.to_path_buf(),
+                problem: format!("key `member`: {:?} is not a node in the federation", me.name),
+            });
+        }
+
+        let key_path = at(&file.identity_key);
+        let identity = IdentityKey::from_pkcs8_pem(&read(&key_path, "the identity key")?)
+            .map_err(|e| ConfigError::Invalid { path: key_path.clone(), problem: e.to_string() })?;
+        if identity.public_key() != me.public_key {
+            return Err(ConfigError::Invalid {
+                path: key_path,
+                problem: format!(
+                    "this identity key does not match the public key the federation file lists \
+                     for {:?}",
+                    me.name
+                ),
+            });
+        }
+
+        let listen = file.listen.parse().map_err(|e| ConfigError::Invalid {
+            path: config_path.to_path_buf(),
+            problem: format!("key `listen`: {:?} is not an address:port ({e})", file.listen),
+        })?;
+
+        Ok(Self {
+            config_path: config_path.to_path_buf(),
+            me,
+            federation,
+            listen,
+            policy,
+            data_dir: at(&file.data_dir),
+            identity,
+            ca_pem: read(&at(&file.tls.ca_cert), "the CA certificate (key `tls.ca_cert`)")?,
+            cert_pem: read(&at(&file.tls.cert), "the node certificate (key `tls.cert`)")?,
+            key_pem: read(&at(&file.tls.key), "the node TLS key (key `tls.key`)")?,
+            danger_clock_offset_s: file.danger_clock_offset_s.unwrap_or(0),
+        })
+    }
+}
+
+fn read(path: &Path, what: &'static str) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        what,
+        path: path.to_path_buf(),
+        source,
+    })
+}

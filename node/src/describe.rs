@@ -1,0 +1,61 @@
+//! The Describe RPC: who this node is, what data it holds, a summary of its policy and the size
+//! of its audit log. Three steps, as in mini-redis's commands: admit (checks and logging, in
+//! `service.rs`), apply (build the description from a logged query), respond (log the
+//! disclosure and attach its receipt).
+
+use fedlink_proto::envelope::{lawful_basis_to_pb, sha256};
+use fedlink_proto::pb;
+
+use crate::error::NodeError;
+use crate::gate::Logged;
+use crate::policy::AuthorisedQuery;
+use crate::state::NodeState;
+
+/// Builds the description. Taking a `Logged` query is the proof that the request is in the log.
+pub fn apply(
+    state: &NodeState,
+    logged: &Logged<AuthorisedQuery>,
+) -> Result<pb::NodeDescription, NodeError> {
+    let _ = logged.query();
+    let policy = &state.policy;
+    Ok(pb::NodeDescription {
+        member: state.me.name.clone(),
+        organisation: state.me.organisation.clone(),
+        federation: state.federation.name.clone(),
+        software_version: env!("CARGO_PKG_VERSION").into(),
+        datasets: Vec::new(),
+        policy: Some(pb::PolicySummary {
+            policy_id: policy.policy_id.clone(),
+            accepted_coordinators: policy.accept.coordinators.clone(),
+            accepted_purposes: policy.accept.purposes.clone(),
+            accepted_lawful_bases: policy
+                .accept
+                .lawful_bases
+                .iter()
+                .map(lawful_basis_to_pb)
+                .collect(),
+            max_envelope_lifetime_s: policy.envelope.max_lifetime_s,
+            max_clock_skew_s: policy.envelope.max_clock_skew_s,
+        }),
+        log_size: state.audit.size()?,
+        node_time_ms: state.audit.now_ms(),
+    })
+}
+
+/// Logs the disclosure of `description` and wraps it with the receipt.
+pub fn respond(
+    state: &NodeState,
+    logged: &Logged<AuthorisedQuery>,
+    description: pb::NodeDescription,
+) -> Result<pb::DescribeResponse, NodeError> {
+    let bytes = prost::Message::encode_to_vec(&description);
+    let output = pb::OutputRecord {
+        output_class: "METADATA".into(),
+        result_hash: sha256(&bytes).to_vec(),
+        records_released: 0,
+        disclosure_rule: "describe.metadata_only".into(),
+        ..Default::default()
+    };
+    let receipt = state.audit.disclose(logged, output)?;
+    Ok(pb::DescribeResponse { description: Some(description), receipt: Some(receipt) })
+}

@@ -1,0 +1,277 @@
+//! The audit gate: the only way from an [`AuthorisedQuery`] to a [`Logged`] one is a durable
+//! append to the node's audit log, and every refusal is appended too. So "in the audit log before
+//! any answer leaves" holds by construction: answers are built from `Logged` values.
+//!
+//! Each answered request makes two entries: the request (CONSULTATION, ALLOWED) before any work,
+//! then the disclosure (what left, its hash and rule) whose receipt travels with the answer. A
+//! refused request makes one entry (DENIED, naming the rule), and its receipt travels in the
+//! `fedlink-receipt-bin` header of the error status.
+
+use std::sync::{Arc, Mutex};
+
+use fedlink_proto::audit::store::{AuditLog, StoreError};
+use fedlink_proto::clock::Clock;
+use fedlink_proto::envelope::{
+    Envelope, VerifiedEnvelope, lawful_basis_to_pb, mode_to_pb, requester_to_pb, role_to_pb,
+};
+use fedlink_proto::pb;
+use fedlink_proto::refusal::Refusal;
+
+use crate::error::NodeError;
+use crate::policy::AuthorisedQuery;
+use crate::request::{AuthenticatedPeer, PeerEvidence};
+
+/// A query that is durably in the audit log. Only [`AuditGate::admit`] makes one.
+#[derive(Debug)]
+pub struct Logged<T> {
+    query: T,
+    request_index: u64,
+}
+
+impl<T> Logged<T> {
+    /// The logged query.
+    pub fn query(&self) -> &T {
+        &self.query
+    }
+
+    /// Leaf index of the entry that logged the request.
+    pub fn request_index(&self) -> u64 {
+        self.request_index
+    }
+}
+
+/// Everything known about a refused request, for its audit entry.
+#[derive(Debug)]
+pub struct Denial {
+    /// Why it was refused.
+    pub refusal: Refusal,
+    /// Who asked, as far as known.
+    pub peer: PeerEvidence,
+    /// The envelope, if its signature verified.
+    pub verified: Option<VerifiedEnvelope>,
+    /// SHA-256 of the envelope bytes as received, if any arrived.
+    pub envelope_hash: Option<[u8; 32]>,
+}
+
+/// The node's audit log with the entry shapes the node writes.
+pub struct AuditGate {
+    /// The log. A std mutex: it is only locked inside `spawn_blocking`, never across an await,
+    /// and SQLite wants one writer at a time anyway.
+    log: Mutex<AuditLog>,
+    /// The node's clock, shared with the envelope checks.
+    clock: Arc<dyn Clock>,
+}
+
+impl AuditGate {
+    /// Wraps an opened log.
+    pub fn new(log: AuditLog, clock: Arc<dyn Clock>) -> Self {
+        Self { log: Mutex::new(log), clock }
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, AuditLog>, NodeError> {
+        self.log.lock().map_err(|_| NodeError::Internal("audit log lock poisoned".into()))
+    }
+
+    /// The node's clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The log's current size.
+    pub fn size(&self) -> Result<u64, NodeError> {
+        Ok(self.lock()?.size())
+    }
+
+    /// Whether a query id is already in the log, and where.
+    pub fn query_id_seen(&self, id: &[u8; 16]) -> Result<Option<u64>, NodeError> {
+        Ok(self.lock()?.query_id_seen(id)?)
+    }
+
+    /// Appends a system event (start-up, policy loaded).
+    pub fn system_event(&self, event: pb::EventType, detail: String) -> Result<u64, NodeError> {
+        let entry = pb::AuditEntry {
+            event_type: event as i32,
+            decision: pb::Decision::Allowed as i32,
+            detail,
+            ..Default::default()
+        };
+        Ok(self.lock()?.append(entry, None)?.index)
+    }
+
+    /// Logs an authorised request, claiming its query id. A query id that another request
+    /// claimed in the meantime turns into a logged replay refusal.
+    pub fn admit(&self, query: AuthorisedQuery) -> Result<Logged<AuthorisedQuery>, NodeError> {
+        let checked = query.checked();
+        let entry = pb::AuditEntry {
+            event_type: pb::EventType::Consultation as i32,
+            decision: pb::Decision::Allowed as i32,
+            rule: "policy".into(),
+            reason: "envelope verified and accepted by policy".into(),
+            actor: Some(actor(Some(checked.peer()), None, Some(checked.envelope()))),
+            query: Some(query_record(checked.envelope(), checked.hash())),
+            ..Default::default()
+        };
+        let claim = *checked.envelope().query_id.as_bytes();
+        let appended = self.lock()?.append(entry, Some(claim));
+        match appended {
+            Ok(a) => Ok(Logged { query, request_index: a.index }),
+            Err(StoreError::QueryIdSeen { first_index }) => {
+                let peer = PeerEvidence {
+                    fingerprint: Some(checked.peer().fingerprint().to_string()),
+                    member: Some(checked.peer().member().name.clone()),
+                };
+                let envelope_hash = Some(checked.hash());
+                let known = checked.envelope().known_log_size;
+                let status = self.deny_inner(
+                    Denial {
+                        refusal: Refusal::Replayed { first_index },
+                        peer,
+                        verified: None,
+                        envelope_hash,
+                    },
+                    known,
+                );
+                Err(NodeError::Refused(status))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Logs a refusal and returns the status to send, carrying the entry's receipt.
+    pub fn deny(&self, denial: Denial) -> tonic::Status {
+        let known = denial.verified.as_ref().map_or(0, |v| v.envelope().known_log_size);
+        self.deny_inner(denial, known)
+    }
+
+    fn deny_inner(&self, denial: Denial, known_log_size: u64) -> tonic::Status {
+        let mut status = tonic::Status::new(denial.refusal.code(), denial.refusal.to_string());
+        if let Ok(v) = tonic::metadata::MetadataValue::try_from(denial.refusal.rule()) {
+            status.metadata_mut().insert(fedlink_proto::refusal::REFUSAL_HEADER, v);
+        }
+        let env = denial.verified.as_ref().map(|v| v.envelope());
+        let mut query = env.map(|e| query_record(e, denial.envelope_hash.unwrap_or_default()));
+        if query.is_none() {
+            query = denial
+                .envelope_hash
+                .map(|h| pb::QueryRecord { envelope_hash: h.to_vec(), ..Default::default() });
+        }
+        let entry = pb::AuditEntry {
+            event_type: pb::EventType::Consultation as i32,
+            decision: pb::Decision::Denied as i32,
+            rule: denial.refusal.rule().into(),
+            reason: denial.refusal.to_string(),
+            actor: Some(actor(None, Some(&denial.peer), env)),
+            query,
+            ..Default::default()
+        };
+        // A verified envelope claims its query id even when refused, so it can never be
+        // retried as it is; an unverified one claims nothing (anyone could have sent it).
+        let claim = match (&denial.refusal, env) {
+            (Refusal::Replayed { .. }, _) | (_, None) => None,
+            (_, Some(e)) => Some(*e.query_id.as_bytes()),
+        };
+        let receipt = self.lock().map_err(|e| e.to_string()).and_then(|mut log| {
+            let appended = log.append(entry, claim).map_err(|e| e.to_string())?;
+            let from = known_log_size.min(appended.size);
+            log.receipt(appended.index, from).map_err(|e| e.to_string())
+        });
+        match receipt {
+            Ok(receipt) => {
+                let bytes = prost::Message::encode_to_vec(&receipt);
+                status.metadata_mut().insert_bin(
+                    fedlink_proto::refusal::RECEIPT_HEADER,
+                    tonic::metadata::MetadataValue::from_bytes(&bytes),
+                );
+                status
+            }
+            Err(e) => {
+                // Nothing is answered that was not logged: if even the refusal cannot be
+                // logged, the client gets an internal error instead.
+                tracing::error!(error = %e, "could not log a refusal");
+                tonic::Status::internal("the node could not write its audit log")
+            }
+        }
+    }
+
+    /// Logs what leaves for a logged query and returns the disclosure entry's receipt.
+    pub fn disclose(
+        &self,
+        logged: &Logged<AuthorisedQuery>,
+        output: pb::OutputRecord,
+    ) -> Result<pb::Receipt, NodeError> {
+        let checked = logged.query().checked();
+        let env = checked.envelope();
+        let entry = pb::AuditEntry {
+            event_type: pb::EventType::Disclosure as i32,
+            decision: pb::Decision::Allowed as i32,
+            rule: output.disclosure_rule.clone(),
+            reason: format!("{} answer released", env.mode.name()),
+            actor: Some(actor(Some(checked.peer()), None, Some(env))),
+            query: Some(query_record(env, checked.hash())),
+            output: Some(output),
+            recipients: vec![env.coordinator.clone()],
+            request_index: Some(logged.request_index()),
+            ..Default::default()
+        };
+        let mut log = self.lock()?;
+        let appended = log.append(entry, None)?;
+        let from = env.known_log_size.min(appended.size);
+        Ok(log.receipt(appended.index, from)?)
+    }
+
+    /// Milliseconds since the epoch by the node's clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now().0
+    }
+}
+
+fn actor(
+    peer: Option<&AuthenticatedPeer>,
+    evidence: Option<&PeerEvidence>,
+    env: Option<&Envelope>,
+) -> pb::Actor {
+    let (member, fingerprint, auth_method) = match (peer, evidence) {
+        (Some(p), _) => (p.member().name.clone(), p.fingerprint().to_string(), "mtls+ed25519"),
+        (None, Some(e)) => (
+            e.member.clone().unwrap_or_default(),
+            e.fingerprint.clone().unwrap_or_default(),
+            if e.fingerprint.is_some() { "mtls" } else { "none" },
+        ),
+        (None, None) => (String::new(), String::new(), "none"),
+    };
+    pb::Actor {
+        member,
+        cert_fingerprint: fingerprint,
+        auth_method: auth_method.into(),
+        requester: env.map(|e| requester_to_pb(&e.requester)),
+    }
+}
+
+fn query_record(env: &Envelope, envelope_hash: [u8; 32]) -> pb::QueryRecord {
+    pb::QueryRecord {
+        query_id: env.query_id.as_bytes().to_vec(),
+        session_id: env.session_id.as_bytes().to_vec(),
+        envelope_hash: envelope_hash.to_vec(),
+        mode: mode_to_pb(env.mode) as i32,
+        role: role_to_pb(env.role) as i32,
+        audience: env.audience.clone(),
+        coordinator: env.coordinator.clone(),
+        purpose: env.purpose.clone(),
+        lawful_basis: Some(lawful_basis_to_pb(&env.lawful_basis)),
+        dsa_ref: env.dsa_ref.clone(),
+        case_ref: env.case_ref.clone().unwrap_or_default(),
+        justification: env.justification.clone(),
+        authoriser_id: env
+            .authorisation
+            .as_ref()
+            .map(|a| a.authoriser_id.clone())
+            .unwrap_or_default(),
+        issued_at_ms: env.issued_at.0,
+        expires_at_ms: env.expires_at.0,
+        participants: env
+            .participants
+            .iter()
+            .map(|p| pb::Participant { member: p.member.clone(), role: role_to_pb(p.role) as i32 })
+            .collect(),
+    }
+}

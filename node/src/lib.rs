@@ -1,0 +1,26 @@
+//! fedlink-node: the agency node. It holds one agency's data, answers only signed, authorised
+//! queries from its federation's coordinator, and logs every request before it answers.
+//!
+//! # Layout
+//!
+//! - [`config`]: the node's config file, resolved into checked settings before start-up.
+//! - [`policy`]: the deny-by-default policy and the check that makes an `AuthorisedQuery`.
+//! - [`request`]: peer authentication and envelope checks, typed step by step.
+//! - [`gate`]: the audit gate: logs requests, refusals and disclosures; makes `Logged` queries.
+//! - [`state`]: what every handler shares.
+//! - [`service`]: the thin gRPC trait implementation and the common admission path.
+//! - [`describe`]: the Describe RPC's apply and respond steps.
+//! - [`server`]: start-up, mTLS, health, reflection, graceful shutdown.
+//! - [`error`]: the node's error type and its one mapping to gRPC statuses.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod describe;
+pub mod error;
+pub mod gate;
+pub mod policy;
+pub mod request;
+pub mod server;
+pub mod service;
+pub mod state;

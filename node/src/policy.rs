@@ -1,0 +1,128 @@
+//! The node's policy: deny by default. It names the coordinators, purposes and lawful bases the
+//! node accepts, how long an envelope may live and how far clocks may drift, and which query
+//! modes are enabled. Every refusal names the rule that refused.
+//!
+//! Later issues extend this file with per-dataset column uses, disclosure control, budgets and
+//! linkage templates; each section stays deny-by-default.
+
+use fedlink_proto::envelope::{LawfulBasis, Mode};
+use fedlink_proto::refusal::Refusal;
+use serde::{Deserialize, Serialize};
+
+use crate::request::{CheckedEnvelope, Rejected, Rejection};
+
+/// The `[accept]` table.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accept {
+    /// Member names of the coordinators whose queries this node answers.
+    #[serde(default)]
+    pub coordinators: Vec<String>,
+    /// Purpose codes accepted.
+    #[serde(default)]
+    pub purposes: Vec<String>,
+    /// Lawful bases accepted, each exactly as the envelope must state it.
+    #[serde(default)]
+    pub lawful_bases: Vec<LawfulBasis>,
+}
+
+/// The `[envelope]` table: limits on the signed envelope's times.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvelopeLimits {
+    /// Longest lifetime (expires − issued) accepted, in seconds (design-review.md F13: ~15 min).
+    pub max_lifetime_s: u32,
+    /// Largest clock difference tolerated between coordinator and node, in seconds.
+    pub max_clock_skew_s: u32,
+}
+
+impl Default for EnvelopeLimits {
+    fn default() -> Self {
+        Self { max_lifetime_s: 900, max_clock_skew_s: 120 }
+    }
+}
+
+/// The `[modes]` table: which kinds of query are enabled at all.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Modes {
+    /// Answer `describe` (identity, datasets, policy summary, log size).
+    #[serde(default)]
+    pub describe: bool,
+}
+
+/// A policy file as written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// An identifier for this version of the policy, recorded in the audit log.
+    pub policy_id: String,
+    /// What the node accepts.
+    #[serde(default)]
+    pub accept: Accept,
+    /// Envelope time limits.
+    #[serde(default)]
+    pub envelope: EnvelopeLimits,
+    /// Enabled modes.
+    #[serde(default)]
+    pub modes: Modes,
+}
+
+/// A query that passed every envelope check and the policy. Only [`Policy::authorise`] makes one.
+#[derive(Debug)]
+pub struct AuthorisedQuery {
+    checked: CheckedEnvelope,
+}
+
+impl AuthorisedQuery {
+    /// The checked envelope underneath.
+    pub fn checked(&self) -> &CheckedEnvelope {
+        &self.checked
+    }
+}
+
+impl Policy {
+    /// Parses a policy file's text, naming the key at fault.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let policy: Policy = toml::from_str(text).map_err(|e| e.to_string())?;
+        if policy.policy_id.trim().is_empty() {
+            return Err("key `policy_id` is empty".into());
+        }
+        if policy.envelope.max_lifetime_s == 0 || policy.envelope.max_lifetime_s > 3600 {
+            return Err("key `envelope.max_lifetime_s` must be between 1 and 3600".into());
+        }
+        Ok(policy)
+    }
+
+    /// Checks an envelope against the policy: coordinator, purpose, lawful basis, mode. A
+    /// refusal hands the envelope back so that its denial can be logged in full.
+    pub fn authorise(&self, checked: CheckedEnvelope) -> Result<AuthorisedQuery, Rejected> {
+        match self.check(&checked) {
+            Ok(()) => Ok(AuthorisedQuery { checked }),
+            Err(refusal) => {
+                Err(Box::new(Rejection { refusal, verified: Some(checked.into_verified()) }))
+            }
+        }
+    }
+
+    fn check(&self, checked: &CheckedEnvelope) -> Result<(), Refusal> {
+        let env = checked.envelope();
+        if !self.accept.coordinators.iter().any(|c| c == &env.coordinator) {
+            return Err(Refusal::CoordinatorNotAccepted { coordinator: env.coordinator.clone() });
+        }
+        if !self.accept.purposes.iter().any(|p| p == &env.purpose) {
+            return Err(Refusal::PurposeNotAccepted { purpose: env.purpose.clone() });
+        }
+        if !self.accept.lawful_bases.iter().any(|b| b == &env.lawful_basis) {
+            return Err(Refusal::LawfulBasisNotAccepted { basis: env.lawful_basis.to_string() });
+        }
+        let enabled = match env.mode {
+            Mode::Describe => self.modes.describe,
+            Mode::Aggregate | Mode::LinkedCount | Mode::FlagBack | Mode::Overlap => false,
+        };
+        if !enabled {
+            return Err(Refusal::ModeNotEnabled { mode: env.mode.name().to_string() });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,183 @@
+//! Start-up and serving: open the audit log, bind the port, serve the Node service, health and
+//! reflection over mTLS only, and stop gracefully when asked.
+//!
+//! The TLS layer (rustls via tonic) requires a client certificate from the federation CA; the
+//! request path then requires that certificate to be *listed* in the federation file. Health and
+//! reflection check the listing too, through an interceptor, but are not audited: they touch no
+//! data.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use fedlink_proto::audit::store::AuditLog;
+use fedlink_proto::clock::{Clock, SystemClock};
+use fedlink_proto::federation::Federation;
+use fedlink_proto::pb;
+use tokio::net::TcpListener;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::{Request, Status};
+
+use crate::config::NodeSettings;
+use crate::gate::AuditGate;
+use crate::request::cert_fingerprint;
+use crate::service::NodeService;
+use crate::state::NodeState;
+
+/// Largest message the node accepts (linkage batches are streamed in chunks well below this).
+const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Why the node stopped or could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The data folder or the audit log could not be opened.
+    #[error("cannot open the audit log at {path}: {source}")]
+    AuditLog {
+        /// Where the log lives.
+        path: std::path::PathBuf,
+        /// The store error.
+        source: fedlink_proto::audit::store::StoreError,
+    },
+    /// The data folder could not be created.
+    #[error("cannot create the data folder {path}: {source}")]
+    DataDir {
+        /// The folder.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The port could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// TLS or gRPC setup or serving failed.
+    #[error("gRPC server: {0}")]
+    Transport(String),
+    /// The start-up audit entry could not be written.
+    #[error("cannot write the start-up audit entry: {0}")]
+    StartEntry(String),
+}
+
+/// A node that has opened its log and bound its port, ready to serve.
+pub struct BoundNode {
+    state: Arc<NodeState>,
+    listener: TcpListener,
+    tls: ServerTlsConfig,
+    addr: SocketAddr,
+}
+
+impl BoundNode {
+    /// Opens the log, writes the start-up entry and binds the port.
+    pub async fn bind(settings: NodeSettings) -> Result<Self, ServeError> {
+        let clock: Arc<dyn Clock> = if settings.danger_clock_offset_s != 0 {
+            tracing::warn!(
+                offset_s = settings.danger_clock_offset_s,
+                "danger_clock_offset_s is set: this node's clock is deliberately wrong"
+            );
+            Arc::new(SystemClock::danger_with_offset_s(settings.danger_clock_offset_s))
+        } else {
+            Arc::new(SystemClock::new())
+        };
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|source| ServeError::DataDir { path: settings.data_dir.clone(), source })?;
+        let log_path = settings.data_dir.join("audit.db");
+        let origin = settings.me.log_origin(&settings.federation.name);
+        let log = AuditLog::open(&log_path, &origin, settings.identity, Arc::clone(&clock))
+            .map_err(|source| ServeError::AuditLog { path: log_path.clone(), source })?;
+        let audit = AuditGate::new(log, clock);
+        audit
+            .system_event(
+                pb::EventType::ServiceStart,
+                format!(
+                    "node {} started, version {}, policy {}",
+                    settings.me.name,
+                    env!("CARGO_PKG_VERSION"),
+                    settings.policy.policy_id
+                ),
+            )
+            .map_err(|e| ServeError::StartEntry(e.to_string()))?;
+
+        let tls = ServerTlsConfig::new()
+            .identity(Identity::from_pem(&settings.cert_pem, &settings.key_pem))
+            .client_ca_root(Certificate::from_pem(&settings.ca_pem));
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|source| ServeError::Bind { addr: settings.listen, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ServeError::Bind { addr: settings.listen, source })?;
+        let state = Arc::new(NodeState {
+            me: settings.me,
+            federation: settings.federation,
+            policy: settings.policy,
+            audit,
+        });
+        Ok(Self { state, listener, tls, addr })
+    }
+
+    /// The address actually bound (useful when the config asked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests and returns.
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
+        let transport = |e: &dyn std::fmt::Display| ServeError::Transport(e.to_string());
+        let (health_reporter, health) = tonic_health::server::health_reporter();
+        health_reporter.set_serving::<pb::node_server::NodeServer<NodeService>>().await;
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .map_err(|e| transport(&e))?;
+        let reflection_alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()
+            .map_err(|e| transport(&e))?;
+
+        let members = MemberCheck(Arc::new(self.state.federation.clone()));
+        let node = pb::node_server::NodeServer::new(NodeService::new(Arc::clone(&self.state)))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
+        tracing::info!(member = %self.state.me.name, addr = %self.addr, "serving over mTLS");
+        Server::builder()
+            .tls_config(self.tls)
+            .map_err(|e| transport(&e))?
+            .add_service(InterceptedService::new(health, members.clone()))
+            .add_service(InterceptedService::new(reflection, members.clone()))
+            .add_service(InterceptedService::new(reflection_alpha, members))
+            .add_service(node)
+            .serve_with_incoming_shutdown(incoming, shutdown)
+            .await
+            .map_err(|e| transport(&e))?;
+        tracing::info!(member = %self.state.me.name, "stopped");
+        Ok(())
+    }
+}
+
+/// Lets through only peers whose certificate is listed in the federation file.
+#[derive(Clone)]
+struct MemberCheck(Arc<Federation>);
+
+impl tonic::service::Interceptor for MemberCheck {
+    fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
+        let listed = request
+            .peer_certs()
+            .and_then(|certs| certs.first().map(|leaf| cert_fingerprint(leaf.as_ref())))
+            .is_some_and(|fp| self.0.member_by_fingerprint(&fp).is_some());
+        if listed {
+            Ok(request)
+        } else {
+            Err(Status::permission_denied(
+                "client certificate is not listed in the federation file",
+            ))
+        }
+    }
+}

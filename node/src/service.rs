@@ -1,0 +1,91 @@
+//! The generated `Node` gRPC trait, implemented thinly: each RPC runs the common admission path
+//! (peer → envelope → policy → audit log) and then its own module's apply and respond steps.
+//! SQLite work runs under `spawn_blocking` so it never stalls the async runtime.
+
+use std::sync::Arc;
+
+use fedlink_proto::envelope::{Mode, SignedEnvelope};
+use fedlink_proto::pb;
+use tonic::transport::CertificateDer;
+use tonic::{Request, Response, Status};
+
+use crate::describe;
+use crate::error::NodeError;
+use crate::gate::{Denial, Logged};
+use crate::policy::AuthorisedQuery;
+use crate::request::{EnvelopeContext, authenticate_peer, check_envelope};
+use crate::state::NodeState;
+
+/// The gRPC service.
+pub struct NodeService {
+    state: Arc<NodeState>,
+}
+
+impl NodeService {
+    /// A service over the node's shared state.
+    pub fn new(state: Arc<NodeState>) -> Self {
+        Self { state }
+    }
+}
+
+/// Runs every check on a request and logs it; the only way to a `Logged` query.
+fn admit(
+    state: &NodeState,
+    certs: Option<Arc<Vec<CertificateDer<'static>>>>,
+    wire: pb::SignedEnvelope,
+    rpc_mode: Mode,
+) -> Result<Logged<AuthorisedQuery>, NodeError> {
+    let signed = SignedEnvelope::from(wire);
+    let envelope_hash = Some(signed.envelope_hash());
+    let deny = |refusal, peer, verified| {
+        NodeError::Refused(state.audit.deny(Denial { refusal, peer, verified, envelope_hash }))
+    };
+
+    let peer = authenticate_peer(certs, &state.federation)
+        .map_err(|(refusal, evidence)| deny(refusal, evidence, None))?;
+    let evidence = peer.evidence();
+    let ctx = EnvelopeContext {
+        me: &state.me.name,
+        rpc_mode,
+        limits: &state.policy.envelope,
+        now: state.audit.clock().now(),
+    };
+    let seen = |id: &[u8; 16]| {
+        state.audit.query_id_seen(id).map_err(|e| fedlink_proto::refusal::Refusal::Malformed {
+            problem: format!("cannot check the query id against the audit log: {e}"),
+        })
+    };
+    let checked = check_envelope(peer, signed, &ctx, seen)
+        .map_err(|r| deny(r.refusal, evidence.clone(), r.verified))?;
+    let authorised =
+        state.policy.authorise(checked).map_err(|r| deny(r.refusal, evidence, r.verified))?;
+    state.audit.admit(authorised)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, NodeError> + Send + 'static,
+) -> Result<T, Status> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result.map_err(Status::from),
+        Err(e) => Err(Status::internal(format!("request task failed: {e}"))),
+    }
+}
+
+#[tonic::async_trait]
+impl pb::node_server::Node for NodeService {
+    async fn describe(
+        &self,
+        request: Request<pb::SignedEnvelope>,
+    ) -> Result<Response<pb::DescribeResponse>, Status> {
+        let certs = request.peer_certs();
+        let wire = request.into_inner();
+        let state = Arc::clone(&self.state);
+        let response = blocking(move || {
+            let logged = admit(&state, certs, wire, Mode::Describe)?;
+            let description = describe::apply(&state, &logged)?;
+            describe::respond(&state, &logged, description)
+        })
+        .await?;
+        Ok(Response::new(response))
+    }
+}
