@@ -1,0 +1,219 @@
+//! The coordinator's core: build and sign envelopes, log every query it issues in its own audit
+//! log *before* sending it, and verify, store and log every receipt that comes back.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use fedlink_proto::audit::store::AuditLog;
+use fedlink_proto::clock::{Clock, SystemClock};
+use fedlink_proto::envelope::{
+    Envelope, Mode, NodeRole, Participant, QueryBody, QueryId, SessionId, lawful_basis_to_pb,
+    mode_to_pb, requester_to_pb, role_to_pb, sha256,
+};
+use fedlink_proto::federation::Member;
+use fedlink_proto::pb;
+
+use crate::client::ClientTls;
+use crate::config::CoordinatorSettings;
+use crate::error::CoordinatorError;
+use crate::receipts::{ReceiptStore, VerifiedReceipt, verify_receipt};
+
+/// Per-command changes to the configured query defaults.
+#[derive(Debug, Clone, Default)]
+pub struct QueryOverrides {
+    /// Use this purpose code instead of the configured one.
+    pub purpose: Option<String>,
+}
+
+/// An open coordinator: settings, its audit log and its receipt store.
+pub struct Coordinator {
+    /// Config, keys and federation.
+    settings: CoordinatorSettings,
+    /// The coordinator's own audit log. A std mutex: held only for one short SQLite write.
+    log: Mutex<AuditLog>,
+    /// Verified node checkpoints and receipts.
+    receipts: Mutex<ReceiptStore>,
+    /// Time source for envelopes and log entries.
+    clock: Arc<dyn Clock>,
+}
+
+impl Coordinator {
+    /// Opens the coordinator's log and receipt store in its data folder.
+    pub fn open(settings: CoordinatorSettings) -> Result<Self, CoordinatorError> {
+        Self::open_with_clock(settings, Arc::new(SystemClock::new()))
+    }
+
+    /// As [`Coordinator::open`], with a given clock.
+    pub fn open_with_clock(
+        settings: CoordinatorSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, CoordinatorError> {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|source| CoordinatorError::Read {
+            what: "the data folder",
+            path: settings.data_dir.clone(),
+            source,
+        })?;
+        let origin = settings.me.log_origin(&settings.federation.name);
+        // The log signs with its own copy of the identity key; the settings keep theirs for
+        // envelopes.
+        let log_key =
+            settings.identity.try_clone().map_err(|e| CoordinatorError::Store(e.to_string()))?;
+        let log = AuditLog::open(
+            &settings.data_dir.join("audit.db"),
+            &origin,
+            log_key,
+            Arc::clone(&clock),
+        )?;
+        let receipts = ReceiptStore::open(&settings.data_dir.join("receipts.db"))?;
+        Ok(Self { settings, log: Mutex::new(log), receipts: Mutex::new(receipts), clock })
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &CoordinatorSettings {
+        &self.settings
+    }
+
+    /// The TLS material for connecting to nodes.
+    pub fn client_tls(&self) -> ClientTls {
+        ClientTls {
+            ca_pem: self.settings.ca_pem.clone(),
+            cert_pem: Some(self.settings.cert_pem.clone()),
+            key_pem: Some(self.settings.key_pem.clone()),
+        }
+    }
+
+    fn log(&self) -> Result<MutexGuard<'_, AuditLog>, CoordinatorError> {
+        self.log.lock().map_err(|_| CoordinatorError::Store("audit log lock poisoned".into()))
+    }
+
+    fn receipts(&self) -> Result<MutexGuard<'_, ReceiptStore>, CoordinatorError> {
+        self.receipts.lock().map_err(|_| CoordinatorError::Store("receipt lock poisoned".into()))
+    }
+
+    /// Builds an envelope for one node answering alone.
+    pub fn envelope_for(
+        &self,
+        node: &Member,
+        mode: Mode,
+        body: QueryBody,
+        overrides: &QueryOverrides,
+    ) -> Result<Envelope, CoordinatorError> {
+        let now = self.clock.now();
+        let q = &self.settings.query;
+        let known = self.receipts()?.known(&node.name)?;
+        Ok(Envelope {
+            query_id: QueryId::new_v7(now),
+            session_id: SessionId::random().map_err(|e| CoordinatorError::Store(e.to_string()))?,
+            audience: node.name.clone(),
+            role: NodeRole::Responder,
+            mode,
+            participants: vec![Participant {
+                member: node.name.clone(),
+                role: NodeRole::Responder,
+            }],
+            issued_at: now,
+            expires_at: now.plus_ms(i64::from(q.envelope_lifetime_s) * 1000),
+            coordinator: self.settings.me.name.clone(),
+            requester: self.settings.requester.clone(),
+            purpose: overrides.purpose.clone().unwrap_or_else(|| q.purpose.clone()),
+            lawful_basis: q.lawful_basis.clone(),
+            dsa_ref: q.dsa_ref.clone(),
+            case_ref: None,
+            justification: q.justification.clone(),
+            authorisation: None,
+            known_log_size: known.map_or(0, |k| k.size),
+            body,
+        })
+    }
+
+    /// Logs the query as issued, then signs it. Nothing is sent that is not in the log.
+    pub fn issue(&self, envelope: &Envelope) -> Result<pb::SignedEnvelope, CoordinatorError> {
+        let signed = envelope.sign(&self.settings.identity);
+        let entry = pb::AuditEntry {
+            event_type: pb::EventType::QueryIssued as i32,
+            decision: pb::Decision::Allowed as i32,
+            rule: "coordinator.issue".into(),
+            reason: format!("{} query sent to {}", envelope.mode.name(), envelope.audience),
+            actor: Some(pb::Actor {
+                member: self.settings.me.name.clone(),
+                auth_method: "local".into(),
+                requester: Some(requester_to_pb(&envelope.requester)),
+                ..Default::default()
+            }),
+            query: Some(pb::QueryRecord {
+                query_id: envelope.query_id.as_bytes().to_vec(),
+                session_id: envelope.session_id.as_bytes().to_vec(),
+                envelope_hash: sha256(&signed.envelope).to_vec(),
+                mode: mode_to_pb(envelope.mode) as i32,
+                role: role_to_pb(envelope.role) as i32,
+                audience: envelope.audience.clone(),
+                coordinator: envelope.coordinator.clone(),
+                purpose: envelope.purpose.clone(),
+                lawful_basis: Some(lawful_basis_to_pb(&envelope.lawful_basis)),
+                dsa_ref: envelope.dsa_ref.clone(),
+                justification: envelope.justification.clone(),
+                issued_at_ms: envelope.issued_at.0,
+                expires_at_ms: envelope.expires_at.0,
+                ..Default::default()
+            }),
+            recipients: vec![envelope.audience.clone()],
+            ..Default::default()
+        };
+        self.log()?.append(entry, Some(*envelope.query_id.as_bytes()))?;
+        Ok(signed)
+    }
+
+    /// Verifies a node's receipt for `query_id`, checks the logged result hash when the answer
+    /// came with a body, stores it and logs RESULT_RECEIVED.
+    pub fn accept_receipt(
+        &self,
+        node: &Member,
+        query_id: &QueryId,
+        receipt: &pb::Receipt,
+        result_hash: Option<[u8; 32]>,
+    ) -> Result<VerifiedReceipt, CoordinatorError> {
+        let fail = |problem: String| CoordinatorError::Receipt { node: node.name.clone(), problem };
+        let known = self.receipts()?.known(&node.name)?;
+        let verified =
+            verify_receipt(receipt, node, &self.settings.federation.name, known.as_ref())?;
+        let logged_query = verified.entry.query.as_ref().map(|q| q.query_id.as_slice());
+        // A replay refusal is logged before the envelope is trusted, so it may carry no id.
+        if logged_query.is_some_and(|q| !q.is_empty() && q != query_id.as_bytes()) {
+            return Err(fail("the receipt's entry is for another query".into()));
+        }
+        if let Some(expected) = result_hash {
+            let logged = verified.entry.output.as_ref().map(|o| o.result_hash.as_slice());
+            if logged != Some(expected.as_slice()) {
+                return Err(fail(
+                    "the logged result hash does not match the answer received".into(),
+                ));
+            }
+        }
+        let now = self.clock.now().0;
+        self.receipts()?.record(&node.name, query_id.as_bytes(), &verified, now)?;
+        let entry = pb::AuditEntry {
+            event_type: pb::EventType::ResultReceived as i32,
+            decision: verified.entry.decision,
+            rule: "coordinator.receipt_verified".into(),
+            reason: format!("receipt for entry {} verified", verified.leaf_index),
+            actor: Some(pb::Actor {
+                member: node.name.clone(),
+                auth_method: "mtls+ed25519".into(),
+                ..Default::default()
+            }),
+            query: Some(pb::QueryRecord {
+                query_id: query_id.as_bytes().to_vec(),
+                audience: node.name.clone(),
+                ..Default::default()
+            }),
+            output: Some(pb::OutputRecord {
+                result_hash: result_hash.map(|h| h.to_vec()).unwrap_or_default(),
+                node_log_size: verified.checkpoint.size,
+                node_log_root: verified.checkpoint.root.0.to_vec(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        self.log()?.append(entry, None)?;
+        Ok(verified)
+    }
+}
