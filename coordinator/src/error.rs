@@ -6,7 +6,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum CoordinatorError {
     /// A file could not be read.
-    #[error("cannot read {what} at {path}: {source}")]
+    #[error("cannot read {what} at {path}")]
     Read {
         /// What the file is for.
         what: &'static str,

@@ -17,7 +17,7 @@ use crate::policy::Policy;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// A file could not be read.
-    #[error("cannot read {what} at {path}: {source}")]
+    #[error("cannot read {what} at {path}")]
     Read {
         /// What the file is for.
         what: &'static str,
@@ -33,6 +33,15 @@ pub enum ConfigError {
         path: PathBuf,
         /// What is wrong, naming the key.
         problem: String,
+    },
+    /// Deny by default: a config without a `policy` key does not start.
+    #[error(
+        "refusing to start: {config} has no `policy` key; a node denies by default and needs a \
+         policy file"
+    )]
+    NoPolicyKey {
+        /// The config file.
+        config: PathBuf,
     },
     /// Deny by default: no policy, no service.
     #[error(
@@ -123,12 +132,7 @@ impl NodeSettings {
 
         let policy_path = match &file.policy {
             Some(p) => at(p),
-            None => {
-                return Err(ConfigError::NoPolicy {
-                    path: base.join("<unset>"),
-                    config: config_path.to_path_buf(),
-                });
-            }
+            None => return Err(ConfigError::NoPolicyKey { config: config_path.to_path_buf() }),
         };
         if !policy_path.is_file() {
             return Err(ConfigError::NoPolicy { path: policy_path, config: config_path.into() });

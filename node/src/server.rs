@@ -33,7 +33,7 @@ const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The data folder or the audit log could not be opened.
-    #[error("cannot open the audit log at {path}: {source}")]
+    #[error("cannot open the audit log at {path}")]
     AuditLog {
         /// Where the log lives.
         path: std::path::PathBuf,
@@ -41,7 +41,7 @@ pub enum ServeError {
         source: fedlink_proto::audit::store::StoreError,
     },
     /// The data folder could not be created.
-    #[error("cannot create the data folder {path}: {source}")]
+    #[error("cannot create the data folder {path}")]
     DataDir {
         /// The folder.
         path: std::path::PathBuf,
@@ -49,7 +49,7 @@ pub enum ServeError {
         source: std::io::Error,
     },
     /// The port could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: SocketAddr,
