@@ -1,0 +1,220 @@
+//! `fedlink demo`: a whole federation on this machine. Creates it, starts every node as its own
+//! process on loopback, runs `describe`, stops the nodes, verifies every audit log, and says
+//! where everything is and what to try next. Later issues grow it into the analytical report.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use fedlink_coordinator::config::CoordinatorSettings;
+use fedlink_coordinator::coordinator::{Coordinator, QueryOverrides};
+use fedlink_coordinator::describe::{describe_all, render};
+use fedlink_proto::audit::verify::verify_log;
+use fedlink_proto::federation::Federation;
+
+use crate::cli::Outcome;
+use crate::cli::federation::{InitArgs, init};
+
+/// Run the demo: a synthetic county federation on loopback, end to end
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Folder for the demo federation (default: a new folder under the system temp dir)
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+/// Node processes, stopped (SIGTERM, then kill) when dropped, so a failing demo leaves none.
+struct Nodes(Vec<(String, Child)>);
+
+impl Nodes {
+    /// Stops every node; returns each name with whether it stopped gracefully.
+    fn stop(&mut self) -> Vec<(String, bool)> {
+        let mut stopped = Vec::new();
+        for (_, child) in &mut self.0 {
+            if let Ok(pid) = i32::try_from(child.id()) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for (name, child) in &mut self.0 {
+            loop {
+                match child.try_wait() {
+                    Ok(Some(status)) => {
+                        stopped.push((name.clone(), status.success()));
+                        break;
+                    }
+                    Ok(None) if Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    _ => {
+                        eprintln!("fedlink: node {name} did not stop on SIGTERM; killing it");
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        stopped.push((name.clone(), false));
+                        break;
+                    }
+                }
+            }
+        }
+        self.0.clear();
+        stopped
+    }
+}
+
+impl Drop for Nodes {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+/// Runs the demo.
+pub async fn run(args: &DemoArgs) -> Result<Outcome> {
+    let started = Instant::now();
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => tempfile::Builder::new()
+            .prefix("fedlink-demo-")
+            .tempdir()
+            .context("creating a temporary folder")?
+            .keep(),
+    };
+    println!("== 1. Creating the federation in {}", dir.display());
+    let init_args = InitArgs {
+        dir: dir.clone(),
+        name: "demo-county".into(),
+        nodes: vec!["police".into(), "icb".into(), "council-east".into(), "council-west".into()],
+        coordinator: "coordinator".into(),
+        host: "127.0.0.1".into(),
+        base_port: 0,
+    };
+    let created = init(&init_args)?;
+
+    println!("== 2. Starting {} nodes as separate processes", created.node_configs.len());
+    let exe = std::env::current_exe().context("finding the fedlink executable")?;
+    let mut nodes = Nodes(Vec::new());
+    for (name, config) in &created.node_configs {
+        let child = start_node(&exe, name, config)?;
+        nodes.0.push((name.clone(), child));
+    }
+    for (name, child) in &mut nodes.0 {
+        let line = wait_ready(name, child)?;
+        println!("   {line}");
+    }
+
+    println!("\n== 3. coordinator describe (signed requests, verified receipts)\n");
+    let settings = CoordinatorSettings::load(&created.coordinator_config)?;
+    let coordinator = Coordinator::open(settings)?;
+    let rows = describe_all(&coordinator, &QueryOverrides::default()).await;
+    print!("{}", render(&rows));
+    let all_up = rows.iter().all(|r| r.ok());
+    drop(coordinator);
+
+    println!("\n== 4. Stopping the nodes (SIGTERM)");
+    let mut all_graceful = true;
+    for (name, graceful) in nodes.stop() {
+        all_graceful &= graceful;
+        println!("   {name:<13} {}", if graceful { "stopped" } else { "did NOT stop cleanly" });
+    }
+
+    println!("\n== 5. Verifying every audit log offline");
+    let federation = Federation::from_toml(
+        &std::fs::read_to_string(&created.federation_file)
+            .context("reading the federation file")?,
+    )?;
+    let mut all_verified = true;
+    for member in federation.members() {
+        let log = dir.join(&member.name).join("data/audit.db");
+        match verify_log(&log, Some(&member.public_key)) {
+            Ok(r) => println!(
+                "   {:<13} OK  {:>3} entries, {:>3} checkpoints  {}",
+                member.name,
+                r.size,
+                r.checkpoints,
+                log.display()
+            ),
+            Err(e) => {
+                all_verified = false;
+                println!("   {:<13} FAILED  {e}", member.name);
+            }
+        }
+    }
+
+    println!(
+        "\n== Done in {:.1} s. Everything is in {}",
+        started.elapsed().as_secs_f64(),
+        dir.display()
+    );
+    print_next_steps(&dir, &created.coordinator_config, &created.node_configs);
+    if !all_up || !all_verified || !all_graceful {
+        bail!("the demo did not complete cleanly (see above)");
+    }
+    Ok(Outcome::Success)
+}
+
+fn start_node(exe: &Path, name: &str, config: &Path) -> Result<Child> {
+    let log_path = config.with_file_name("node.log");
+    let log = std::fs::File::create(&log_path)
+        .with_context(|| format!("creating {}", log_path.display()))?;
+    Command::new(exe)
+        .args(["node", "serve", "--config"])
+        .arg(config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .stdin(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting node {name}"))
+}
+
+/// Waits for the node's "listening on" line; a node that exits first has its log shown.
+fn wait_ready(name: &str, child: &mut Child) -> Result<String> {
+    let stdout = child.stdout.take().context("node stdout")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) if line.contains("listening on") => return Ok(line),
+            Ok(_) => {}
+            Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {
+                if let Ok(Some(status)) = child.try_wait() {
+                    bail!("node {name} exited during start-up ({status}); see its node.log");
+                }
+            }
+            Err(_) => bail!("node {name} did not start within 30 s; see its node.log"),
+        }
+    }
+}
+
+fn print_next_steps(dir: &Path, coordinator: &Path, nodes: &[(String, PathBuf)]) {
+    println!(
+        "\n   federation file   {}\n   dev CA            {}\n   node logs         {}/<node>/node.log\n   audit logs        {}/<member>/data/audit.db",
+        dir.join("federation.toml").display(),
+        dir.join("ca/ca.pem").display(),
+        dir.display(),
+        dir.display()
+    );
+    let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+    println!("\nTry next (fedlink is {exe}):");
+    if let Some((name, config)) = nodes.first() {
+        println!("   fedlink node serve --config {}        # start {name} again", config.display());
+    }
+    println!("   fedlink coordinator describe --config {}", coordinator.display());
+    println!(
+        "   fedlink audit verify --log {} --federation {} --member police",
+        dir.join("police/data/audit.db").display(),
+        dir.join("federation.toml").display()
+    );
+}
