@@ -1,0 +1,16 @@
+//! End-to-end tests: real `fedlink` processes, real mTLS on loopback, real SQLite logs.
+
+// Shared helpers: federations in temp folders, node processes, a hand-driven client.
+mod util;
+
+// The happy path: init, serve, describe, verify; health and reflection; start-up refusals.
+mod foundation;
+
+// Every way a request is refused: its status, its rule, and its denied audit entry.
+mod refusals;
+
+// The audit log under attack: tampering is found and named.
+mod audit;
+
+// The command line: help texts and exit codes.
+mod cli;
