@@ -2,7 +2,7 @@
 
 use fedlink_proto::pb;
 
-use crate::util::{TestFederation, audit_entries, run, runtime, text};
+use crate::util::{NodeProcess, TestFederation, audit_entries, run, runtime, text};
 
 const NODES: [&str; 4] = ["police", "icb", "council-east", "council-west"];
 
@@ -163,11 +163,25 @@ fn health_and_reflection_answer_members_over_mtls() {
 }
 
 #[test]
-fn a_node_stops_gracefully_on_sigterm() {
+fn a_node_stops_gracefully_on_sigterm_and_logs_json_on_request() {
     let fed = TestFederation::new();
-    let mut node = fed.start_node("police");
+    let mut node = NodeProcess::start_with_env(
+        "police",
+        &fed.node_config("police"),
+        &[("FEDLINK_LOG_FORMAT", "json"), ("FEDLINK_LOG", "info")],
+    );
     // A process killed by the signal would not exit with status 0.
     assert!(node.stop(), "exit status was not success: {}", node.stderr());
+    let lines: Vec<serde_json::Value> = node
+        .stderr()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let messages: Vec<&str> =
+        lines.iter().filter_map(|v| v["fields"]["message"].as_str()).collect();
+    assert!(messages.contains(&"serving over mTLS"), "{messages:?}");
+    assert!(messages.contains(&"SIGTERM: shutting down"), "{messages:?}");
+    assert!(messages.contains(&"stopped"), "{messages:?}");
     let out = fed.verify_log("police");
     assert!(out.status.success(), "{}", text(&out));
 }

@@ -206,6 +206,11 @@ pub struct NodeProcess {
 impl NodeProcess {
     /// Starts the node and waits for its "listening on" line.
     pub fn start(name: &str, config: &Path) -> Self {
+        Self::start_with_env(name, config, &[])
+    }
+
+    /// As [`NodeProcess::start`], with extra environment variables.
+    pub fn start_with_env(name: &str, config: &Path, env: &[(&str, &str)]) -> Self {
         let stderr_path = config.with_file_name(format!("node-{}.log", std::process::id()));
         let stderr = std::fs::OpenOptions::new()
             .create(true)
@@ -215,6 +220,7 @@ impl NodeProcess {
         let mut child = fedlink()
             .args(["node", "serve", "--config"])
             .arg(config)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))
             .stdin(Stdio::null())

@@ -35,6 +35,8 @@ pub enum Outcome {
     },
     /// It could not be reached.
     Down(String),
+    /// The coordinator could not prepare or log the query, so nothing was sent.
+    NotSent(String),
     /// It answered, but the answer or its receipt did not check out.
     Untrusted(String),
 }
@@ -78,11 +80,11 @@ pub async fn describe_one(
     let envelope =
         match coordinator.envelope_for(node, Mode::Describe, QueryBody::Describe, overrides) {
             Ok(e) => e,
-            Err(e) => return Outcome::Untrusted(e.to_string()),
+            Err(e) => return Outcome::NotSent(e.to_string()),
         };
     let signed = match coordinator.issue(&envelope) {
         Ok(s) => s,
-        Err(e) => return Outcome::Untrusted(e.to_string()),
+        Err(e) => return Outcome::NotSent(e.to_string()),
     };
     let mut client = match connect(node, &coordinator.client_tls()).await {
         Ok(c) => c,
@@ -165,6 +167,10 @@ pub fn render(rows: &[Row]) -> String {
             Outcome::Down(problem) => {
                 notes.push(format!("{}: DOWN: {problem}", row.node));
                 ("DOWN".into(), "-".into(), "-".into(), "-".into(), "-".into())
+            }
+            Outcome::NotSent(problem) => {
+                notes.push(format!("{}: query NOT SENT: {problem}", row.node));
+                ("NOT SENT".into(), "-".into(), "-".into(), "-".into(), "-".into())
             }
             Outcome::Untrusted(problem) => {
                 notes.push(format!("{}: answer NOT TRUSTED: {problem}", row.node));

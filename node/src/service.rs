@@ -51,8 +51,8 @@ fn admit(
         now: state.audit.clock().now(),
     };
     let seen = |id: &[u8; 16]| {
-        state.audit.query_id_seen(id).map_err(|e| fedlink_proto::refusal::Refusal::Malformed {
-            problem: format!("cannot check the query id against the audit log: {e}"),
+        state.audit.query_id_seen(id).map_err(|e| {
+            fedlink_proto::refusal::Refusal::AuditUnavailable { problem: e.to_string() }
         })
     };
     let checked = check_envelope(peer, signed, &ctx, seen)

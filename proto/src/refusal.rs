@@ -16,6 +16,12 @@ pub const RECEIPT_HEADER: &str = "fedlink-receipt-bin";
 /// Why a node refused a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
+    /// The node cannot consult its own audit log, so it cannot rule out a replay: it fails
+    /// closed.
+    AuditUnavailable {
+        /// What went wrong.
+        problem: String,
+    },
     /// The signer named in the envelope is not the authenticated mTLS peer.
     CoordinatorMismatch {
         /// Who the envelope says signed it.
@@ -110,6 +116,7 @@ impl Refusal {
     /// The stable rule name written to the audit log and the `fedlink-refusal` header.
     pub fn rule(&self) -> &'static str {
         match self {
+            Refusal::AuditUnavailable { .. } => "node.audit_unavailable",
             Refusal::CoordinatorMismatch { .. } => "envelope.coordinator_mismatch",
             Refusal::CoordinatorNotAccepted { .. } => "policy.coordinators",
             Refusal::Expired { .. } => "envelope.expired",
@@ -150,6 +157,7 @@ impl Refusal {
             | Refusal::ModeMismatch { .. }
             | Refusal::LifetimeTooLong { .. } => Code::InvalidArgument,
             Refusal::Replayed { .. } => Code::AlreadyExists,
+            Refusal::AuditUnavailable { .. } => Code::Unavailable,
         }
     }
 }
@@ -157,6 +165,9 @@ impl Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Refusal::AuditUnavailable { problem } => {
+                write!(f, "the node cannot consult its audit log, so it answers nothing: {problem}")
+            }
             Refusal::CoordinatorMismatch { claimed, peer } => write!(
                 f,
                 "the envelope claims coordinator {claimed:?} but the TLS peer is {peer:?}"
