@@ -142,9 +142,9 @@ pub fn render(rows: &[Row]) -> String {
                     description
                         .datasets
                         .iter()
-                        .map(|d| d.name.clone())
+                        .map(|d| format!("{} ({})", d.name, d.rows))
                         .collect::<Vec<_>>()
-                        .join(",")
+                        .join(", ")
                 },
                 description.policy.as_ref().map_or(String::new(), |p| {
                     format!("{} ({} purposes)", p.policy_id, p.accepted_purposes.len())

@@ -11,6 +11,7 @@ use fedlink_proto::federation::{Federation, Member, MemberRole};
 use fedlink_proto::identity::IdentityKey;
 use serde::{Deserialize, Serialize};
 
+use crate::dataset::schema::DatasetSchema;
 use crate::policy::Policy;
 
 /// Why the node cannot start.
@@ -91,6 +92,17 @@ pub struct NodeConfigFile {
     /// Shifts the node's clock, in seconds. For tests of clock faults only; never in production.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub danger_clock_offset_s: Option<i64>,
+    /// The datasets this node holds, one `[[dataset]]` table each.
+    #[serde(default, rename = "dataset", skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<DatasetEntry>,
+}
+
+/// A `[[dataset]]` table: where a dataset's schema file is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetEntry {
+    /// Path of the schema file (relative to the config file).
+    pub schema: PathBuf,
 }
 
 /// Everything the node needs, read and checked.
@@ -117,6 +129,8 @@ pub struct NodeSettings {
     pub key_pem: String,
     /// Clock offset for fault tests (0 in production).
     pub danger_clock_offset_s: i64,
+    /// The datasets' schemas, in config order.
+    pub datasets: Vec<DatasetSchema>,
 }
 
 impl NodeSettings {
@@ -173,6 +187,20 @@ impl NodeSettings {
             });
         }
 
+        let mut datasets: Vec<DatasetSchema> = Vec::new();
+        for entry in &file.datasets {
+            let path = at(&entry.schema);
+            let schema = DatasetSchema::from_toml(&read(&path, "a dataset schema")?)
+                .map_err(|e| ConfigError::Invalid { path: path.clone(), problem: e.to_string() })?;
+            if datasets.iter().any(|d| d.name == schema.name) {
+                return Err(ConfigError::Invalid {
+                    path,
+                    problem: format!("dataset {:?} is listed twice", schema.name),
+                });
+            }
+            datasets.push(schema);
+        }
+
         let listen = file.listen.parse().map_err(|e| ConfigError::Invalid {
             path: config_path.to_path_buf(),
             problem: format!("key `listen`: {:?} is not an address:port ({e})", file.listen),
@@ -190,6 +218,7 @@ impl NodeSettings {
             cert_pem: read(&at(&file.tls.cert), "the node certificate (key `tls.cert`)")?,
             key_pem: read(&at(&file.tls.key), "the node TLS key (key `tls.key`)")?,
             danger_clock_offset_s: file.danger_clock_offset_s.unwrap_or(0),
+            datasets,
         })
     }
 }

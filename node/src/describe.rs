@@ -6,6 +6,7 @@
 use fedlink_proto::envelope::{lawful_basis_to_pb, sha256};
 use fedlink_proto::pb;
 
+use crate::dataset::store::DatasetStore;
 use crate::error::NodeError;
 use crate::gate::Logged;
 use crate::policy::AuthorisedQuery;
@@ -23,7 +24,7 @@ pub fn apply(
         organisation: state.me.organisation.clone(),
         federation: state.federation.name.clone(),
         software_version: env!("CARGO_PKG_VERSION").into(),
-        datasets: Vec::new(),
+        datasets: dataset_summaries(state)?,
         policy: Some(pb::PolicySummary {
             policy_id: policy.policy_id.clone(),
             accepted_coordinators: policy.accept.coordinators.clone(),
@@ -40,6 +41,26 @@ pub fn apply(
         log_size: state.audit.size()?,
         node_time_ms: state.audit.now_ms(),
     })
+}
+
+/// Each configured dataset with its row count (0 until imported).
+fn dataset_summaries(state: &NodeState) -> Result<Vec<pb::DatasetSummary>, NodeError> {
+    let path = state.data_dir.join("datasets.db");
+    let counts = if path.exists() {
+        DatasetStore::open(&path)
+            .and_then(|store| store.row_counts())
+            .map_err(|e| NodeError::Internal(e.to_string()))?
+    } else {
+        Vec::new()
+    };
+    Ok(state
+        .datasets
+        .iter()
+        .map(|name| pb::DatasetSummary {
+            name: name.clone(),
+            rows: counts.iter().find(|(n, _)| n == name).map_or(0, |(_, rows)| *rows),
+        })
+        .collect())
 }
 
 /// Logs the disclosure of `description` and wraps it with the receipt.

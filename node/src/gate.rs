@@ -77,9 +77,10 @@ impl AuditGate {
         &self.clock
     }
 
-    /// The log's current size.
+    /// The log's current size, read from the database: another process (an import) may have
+    /// appended since this one last did.
     pub fn size(&self) -> Result<u64, NodeError> {
-        Ok(self.lock()?.size())
+        Ok(self.lock()?.latest_checkpoint()?.map_or(0, |(size, _, _)| size))
     }
 
     /// Whether a query id is already in the log, and where.

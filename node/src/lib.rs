@@ -4,6 +4,9 @@
 //! # Layout
 //!
 //! - [`config`]: the node's config file, resolved into checked settings before start-up.
+//! - [`dataset`]: dataset schemas, CSV import with quarantine, SQLite storage.
+//! - [`normalise`]: identifier normalisation (NHS number, names, dates, postcodes, UPRN, sex).
+//! - [`matchkey`]: typed match keys derived from normalised identifiers.
 //! - [`policy`]: the deny-by-default policy and the check that makes an `AuthorisedQuery`.
 //! - [`request`]: peer authentication and envelope checks, typed step by step.
 //! - [`gate`]: the audit gate: logs requests, refusals and disclosures; makes `Logged` queries.
@@ -16,9 +19,12 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod dataset;
 pub mod describe;
 pub mod error;
 pub mod gate;
+pub mod matchkey;
+pub mod normalise;
 pub mod policy;
 pub mod request;
 pub mod server;

@@ -113,6 +113,8 @@ impl BoundNode {
             .local_addr()
             .map_err(|source| ServeError::Bind { addr: settings.listen, source })?;
         let state = Arc::new(NodeState {
+            datasets: settings.datasets.iter().map(|d| d.name.clone()).collect(),
+            data_dir: settings.data_dir.clone(),
             me: settings.me,
             federation: settings.federation,
             policy: settings.policy,

@@ -1,6 +1,8 @@
 //! What every request handler shares: who this node is, its federation, its policy and its audit
 //! gate. Immutable after start-up except the log, which guards itself.
 
+use std::path::PathBuf;
+
 use fedlink_proto::federation::{Federation, Member};
 
 use crate::gate::AuditGate;
@@ -16,4 +18,8 @@ pub struct NodeState {
     pub policy: Policy,
     /// The audit log, behind the gate that makes answers wait for it.
     pub audit: AuditGate,
+    /// The configured datasets' names, in config order.
+    pub datasets: Vec<String>,
+    /// The data folder (`datasets.db` and `audit.db`).
+    pub data_dir: PathBuf,
 }

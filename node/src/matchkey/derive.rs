@@ -1,0 +1,135 @@
+//! Deriving a record's match keys from its normalised identifiers: every key type whose fields
+//! are all present, for the record's own name and for each alias, without duplicates.
+
+use crate::matchkey::keytype::{KeyType, MatchKey};
+use crate::matchkey::nickname::canonical_forename;
+use crate::matchkey::phonetic::nysiis;
+use crate::normalise::date::Date;
+use crate::normalise::name::Name;
+use crate::normalise::nhs::{NhsNumber, NhsNumberStatus, NhsStrength};
+use crate::normalise::postcode::Postcode;
+use crate::normalise::sex::Sex;
+use crate::normalise::uprn::Uprn;
+
+/// A record's normalised identifiers. Placeholders and sentinels are `None` here: the importer
+/// maps `NameField::Placeholder`, `DateField::Sentinel` and `PostcodeField::Placeholder` to
+/// `None`, so no key is ever built from them (design review F17).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identifiers {
+    /// NHS number (check digit valid).
+    pub nhs_number: Option<NhsNumber>,
+    /// NHS NUMBER STATUS INDICATOR CODE; `None` when the source does not record it.
+    pub nhs_status: Option<NhsNumberStatus>,
+    /// Forenames; name keys use the first token.
+    pub forenames: Option<Name>,
+    /// Surname; keys use its joined form (SMITH-JONES → SMITHJONES).
+    pub surname: Option<Name>,
+    /// Other (forenames, surname) pairs the person is known by (police aliases).
+    pub aliases: Vec<(Name, Name)>,
+    /// Date of birth.
+    pub dob: Option<Date>,
+    /// Sex. No key uses it: it is for scoring, and codings and recorded gender differ across
+    /// agencies more than the other fields do.
+    pub sex: Option<Sex>,
+    /// Postcode of the address.
+    pub postcode: Option<Postcode>,
+    /// UPRN of the address.
+    pub uprn: Option<Uprn>,
+    /// Parent UPRN of the address.
+    pub parent_uprn: Option<Uprn>,
+    /// Building number from [`house_number`](crate::normalise::address::house_number):
+    /// uppercase letters and digits. Anything else (or empty) counts as missing.
+    pub house_number: Option<String>,
+}
+
+/// Every match key of the record, grouped by key type in [`KeyType::ALL`] order.
+///
+/// A key type whose fields are not all present is absent — never an empty or partial value.
+/// The name-based keys are derived for the record's name and again for each alias; identical
+/// keys appear once. See the [module docs](super) for each key's fields.
+pub fn derive_keys(ids: &Identifiers) -> Vec<MatchKey> {
+    let mut keys = Keys(Vec::with_capacity(16));
+    if let Some(nhs) = &ids.nhs_number {
+        // Statuses 03–08 mean the number is unverified or in dispute: treat it as missing.
+        if ids.nhs_status.is_none_or(|s| s.strength() != NhsStrength::Missing) {
+            keys.push(KeyType::Nhs, nhs.as_str().to_owned());
+        }
+    }
+    let postcode = ids.postcode.map(|p| p.no_space());
+    let names = std::iter::once((ids.forenames.as_ref(), ids.surname.as_ref()))
+        .chain(ids.aliases.iter().map(|(fore, sur)| (Some(fore), Some(sur))));
+    for (forenames, surname) in names {
+        name_keys(&mut keys, forenames, surname, ids.dob, postcode.as_deref());
+    }
+    if let Some(uprn) = ids.uprn {
+        keys.push(KeyType::Uprn, uprn.to_string());
+    }
+    if let Some(parent) = ids.parent_uprn {
+        keys.push(KeyType::ParentUprn, parent.to_string());
+    }
+    let house = ids.house_number.as_deref().filter(|h| {
+        !h.is_empty() && h.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    });
+    if let (Some(postcode), Some(house)) = (&postcode, house) {
+        keys.push(KeyType::PostcodeHouse, format!("{postcode}|{house}"));
+    }
+    let mut keys = keys.0;
+    // Stable: within a key type, the record's own name comes before its aliases.
+    keys.sort_by_key(MatchKey::key_type);
+    keys
+}
+
+/// The keys built from one (forenames, surname) pair.
+fn name_keys(
+    keys: &mut Keys,
+    forenames: Option<&Name>,
+    surname: Option<&Name>,
+    dob: Option<Date>,
+    postcode: Option<&str>,
+) {
+    let fore = forenames.map(Name::first).filter(|f| !f.is_empty());
+    let sur = surname.map(Name::joined).filter(|s| !s.is_empty());
+    if let (Some(fore), Some(sur), Some(dob)) = (fore, sur.as_deref(), dob) {
+        keys.push(KeyType::NameDob, format!("{fore}|{sur}|{dob}"));
+        for part in surname.map(Name::tokens).unwrap_or_default() {
+            keys.push(KeyType::NameSurnamePartDob, format!("{fore}|{part}|{dob}"));
+        }
+        let initial = fore.get(..1).unwrap_or_default();
+        keys.push(KeyType::InitialSurnameDob, format!("{initial}|{sur}|{dob}"));
+        keys.push(KeyType::PhoneticNameDob, format!("{}|{}|{dob}", nysiis(fore), nysiis(sur)));
+        if dob.swapped().is_some() {
+            let (low, high) = (dob.day().min(dob.month()), dob.day().max(dob.month()));
+            let value = format!("{fore}|{sur}|{}|{low:02}-{high:02}", dob.year());
+            keys.push(KeyType::DobSwapNameDob, value);
+        }
+        let (a, b) = if fore <= sur { (fore, sur) } else { (sur, fore) };
+        keys.push(KeyType::TransposedNameDob, format!("{a}|{b}|{dob}"));
+        keys.push(KeyType::NicknameDob, format!("{}|{sur}|{dob}", canonical_forename(fore)));
+    }
+    if let (Some(fore), Some(sur), Some(postcode), Some(dob)) =
+        (fore, sur.as_deref(), postcode, dob)
+    {
+        keys.push(
+            KeyType::NamePostcodeBirthYear,
+            format!("{fore}|{sur}|{postcode}|{:04}", dob.year()),
+        );
+    }
+    if let (Some(sur), Some(dob), Some(postcode)) = (sur.as_deref(), dob, postcode) {
+        keys.push(KeyType::SurnameDobPostcode, format!("{sur}|{dob}|{postcode}"));
+    }
+    if let (Some(fore), Some(dob), Some(postcode)) = (fore, dob, postcode) {
+        keys.push(KeyType::ForenameDobPostcode, format!("{fore}|{dob}|{postcode}"));
+    }
+}
+
+/// Keys collected so far, each at most once.
+struct Keys(Vec<MatchKey>);
+
+impl Keys {
+    fn push(&mut self, key_type: KeyType, value: String) {
+        let key = MatchKey::new(key_type, value);
+        if !self.0.contains(&key) {
+            self.0.push(key);
+        }
+    }
+}
