@@ -9,6 +9,9 @@ mod foundation;
 // Every way a request is refused: its status, its rule, and its denied audit entry.
 mod refusals;
 
+// Importing extracts: quarantine, reconciliation, idempotence, COLLECTION entries.
+mod import;
+
 // The audit log under attack: tampering is found and named.
 mod audit;
 

@@ -7,9 +7,11 @@
 
 pub mod audit;
 pub mod coordinator;
+pub mod county;
 pub mod demo;
 pub mod federation;
 pub mod node;
+pub mod synth;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -58,6 +60,8 @@ pub enum Command {
     /// Review audit logs
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Generate a synthetic county with known answers
+    Synth(synth::SynthArgs),
     /// Run a whole federation on this machine, end to end
     Demo(demo::DemoArgs),
 }
@@ -76,6 +80,8 @@ pub enum FederationCommand {
 pub enum NodeCommand {
     /// Serve this node's gRPC service over mTLS until SIGTERM or Ctrl-C
     Serve(node::ServeArgs),
+    /// Import CSV extracts into a dataset, with validation and quarantine
+    Import(node::ImportArgs),
 }
 
 /// `fedlink coordinator …`
@@ -107,10 +113,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             node::serve(&args).await?;
             Ok(Outcome::Success)
         }
+        Command::Node(NodeCommand::Import(args)) => {
+            node::import(&args)?;
+            Ok(Outcome::Success)
+        }
         Command::Coordinator(CoordinatorCommand::Describe(args)) => {
             coordinator::describe(&args).await
         }
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
+        Command::Synth(args) => {
+            synth::run(&args)?;
+            Ok(Outcome::Success)
+        }
         Command::Demo(args) => demo::run(&args).await,
     }
 }

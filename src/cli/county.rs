@@ -1,0 +1,61 @@
+//! Loading a synthetic county into a federation's nodes: attach each node's dataset schemas
+//! (the `node-datasets.toml` fragment `fedlink synth` writes) to its config, then import every
+//! dataset's extract, as a partner's IT team would with `fedlink node import`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use fedlink_node::config::NodeSettings;
+use fedlink_node::dataset::collect::Collector;
+use fedlink_node::dataset::import::ImportSummary;
+
+/// Appends the node's synthetic datasets to its config; returns (dataset, CSV path) pairs.
+pub fn attach(node_config: &Path, synth_node_dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let fragment_path = synth_node_dir.join("node-datasets.toml");
+    let fragment: toml::Table = toml::from_str(
+        &std::fs::read_to_string(&fragment_path)
+            .with_context(|| format!("reading {}", fragment_path.display()))?,
+    )
+    .with_context(|| format!("reading {}", fragment_path.display()))?;
+    let entries = fragment.get("dataset").and_then(|d| d.as_array()).cloned().unwrap_or_default();
+    let mut config = std::fs::read_to_string(node_config)
+        .with_context(|| format!("reading {}", node_config.display()))?;
+    let mut datasets = Vec::new();
+    for entry in entries {
+        let relative = entry.get("schema").and_then(|s| s.as_str()).with_context(|| {
+            format!("{}: a [[dataset]] without `schema`", fragment_path.display())
+        })?;
+        let schema = synth_node_dir.join(relative);
+        let schema = std::path::absolute(&schema).unwrap_or(schema);
+        let name = schema
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .with_context(|| format!("dataset schema path {}", schema.display()))?
+            .to_string();
+        config.push_str(&format!("\n[[dataset]]\nschema = {:?}\n", schema.display().to_string()));
+        datasets.push((name.clone(), synth_node_dir.join("data").join(format!("{name}.csv"))));
+    }
+    std::fs::write(node_config, config)
+        .with_context(|| format!("writing {}", node_config.display()))?;
+    Ok(datasets)
+}
+
+/// Imports a node's datasets, in order, through the same path as `fedlink node import`.
+pub fn import_all(
+    node_config: &Path,
+    datasets: &[(String, PathBuf)],
+    operator: &str,
+) -> Result<Vec<ImportSummary>> {
+    let settings = NodeSettings::load(node_config)?;
+    let clock: std::sync::Arc<dyn fedlink_proto::clock::Clock> =
+        std::sync::Arc::new(fedlink_proto::clock::SystemClock::new());
+    let mut collector = Collector::open(settings, clock)?;
+    datasets
+        .iter()
+        .map(|(name, csv)| {
+            collector
+                .import(name, csv, operator, &|_| {})
+                .with_context(|| format!("importing {} into {name}", csv.display()))
+        })
+        .collect()
+}
