@@ -255,5 +255,9 @@ fn describe_lists_datasets_with_row_counts() {
         "--config",
         fed.coordinator_config().to_str().expect("utf8"),
     ]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("ed (4)"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("icb datasets: ed (4 rows)"),
+        "{}",
+        text(&out)
+    );
 }

@@ -139,12 +139,21 @@ pub fn render(rows: &[Row]) -> String {
                 if description.datasets.is_empty() {
                     "none".to_string()
                 } else {
-                    description
-                        .datasets
-                        .iter()
-                        .map(|d| format!("{} ({})", d.name, d.rows))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    notes.push(format!(
+                        "{} datasets: {}",
+                        row.node,
+                        description
+                            .datasets
+                            .iter()
+                            .map(|d| format!("{} ({} rows)", d.name, d.rows))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                    format!(
+                        "{} ({} rows)",
+                        description.datasets.len(),
+                        description.datasets.iter().map(|d| d.rows).sum::<u64>()
+                    )
                 },
                 description.policy.as_ref().map_or(String::new(), |p| {
                     format!("{} ({} purposes)", p.policy_id, p.accepted_purposes.len())

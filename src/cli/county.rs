@@ -59,3 +59,58 @@ pub fn import_all(
         })
         .collect()
 }
+
+/// One line per imported dataset, then every quarantine reason and every identifier set
+/// aside, so the whole county's import fits on a screen.
+pub fn render_table(imports: &[(String, ImportSummary)]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<13} {:<24} {:>9} {:>9} {:>9} {:>11} {:>9} {:>9}",
+        "NODE", "DATASET", "READ", "ACCEPTED", "UNCHANGED", "QUARANTINED", "SET ASIDE", "ROWS/S"
+    );
+    for (node, s) in imports {
+        let c = &s.counts;
+        let _ = writeln!(
+            out,
+            "{:<13} {:<24} {:>9} {:>9} {:>9} {:>11} {:>9} {:>9.0}",
+            node,
+            s.dataset,
+            c.rows_read,
+            c.inserted + c.replaced,
+            c.unchanged,
+            c.quarantined,
+            s.set_aside.values().sum::<u64>(),
+            s.rows_per_second()
+        );
+    }
+    let reasons: Vec<String> = imports
+        .iter()
+        .flat_map(|(node, s)| {
+            s.quarantine.iter().map(move |(kind, (n, example))| {
+                format!("  {n:>7}  {node}/{}: {kind}, e.g. {example}", s.dataset)
+            })
+        })
+        .collect();
+    if !reasons.is_empty() {
+        let _ = writeln!(out, "quarantined, by reason:");
+        for r in reasons {
+            let _ = writeln!(out, "{r}");
+        }
+    }
+    let mut set_aside: std::collections::BTreeMap<&'static str, u64> = Default::default();
+    for (_, s) in imports {
+        for (kind, n) in &s.set_aside {
+            *set_aside.entry(kind.describe()).or_default() += n;
+        }
+    }
+    if !set_aside.is_empty() {
+        let _ =
+            writeln!(out, "kept, with an identifier set aside (no match key is built from it):");
+        for (what, n) in set_aside {
+            let _ = writeln!(out, "  {n:>7}  {what}");
+        }
+    }
+    out
+}

@@ -15,8 +15,8 @@ use fedlink_coordinator::describe::{describe_all, render};
 use fedlink_proto::audit::verify::verify_log;
 use fedlink_proto::federation::Federation;
 
-use crate::cli::Outcome;
 use crate::cli::federation::{InitArgs, init};
+use crate::cli::{Outcome, county};
 
 /// Run the demo: a synthetic county federation on loopback, end to end
 #[derive(Debug, clap::Args)]
@@ -24,6 +24,12 @@ pub struct DemoArgs {
     /// Folder for the demo federation (default: a new folder under the system temp dir)
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Size of the synthetic county relative to 1.1 million people
+    #[arg(long, default_value_t = 0.1)]
+    pub scale: f64,
+    /// Seed of the synthetic county
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// Node processes, stopped (SIGTERM, then kill) when dropped, so a failing demo leaves none.
@@ -95,7 +101,38 @@ pub async fn run(args: &DemoArgs) -> Result<Outcome> {
     };
     let created = init(&init_args)?;
 
-    println!("== 2. Starting {} nodes as separate processes", created.node_configs.len());
+    let synth_dir = dir.join("county");
+    println!(
+        "\n== 2. Generating the synthetic county (scale {}, seed {}) in {}",
+        args.scale,
+        args.seed,
+        synth_dir.display()
+    );
+    let config = fedlink_synth::config::SynthConfig::new(args.scale, args.seed);
+    let summary = fedlink_synth::generate(&config, &synth_dir, &mut |step| {
+        eprintln!("   {step}");
+    })
+    .context("generating the synthetic county")?;
+    println!(
+        "   {} people, {} records in {} datasets, in {:.1} s (the truth bundle is in {})",
+        summary.people,
+        summary.datasets.iter().map(|d| d.rows).sum::<u64>(),
+        summary.datasets.len(),
+        summary.generation_seconds,
+        synth_dir.join("truth").display()
+    );
+
+    println!("\n== 3. Importing each agency's extracts into its own node\n");
+    let mut imports = Vec::new();
+    for (name, config) in &created.node_configs {
+        let datasets = county::attach(config, &synth_dir.join(name))?;
+        for s in county::import_all(config, &datasets, "demo")? {
+            imports.push((name.clone(), s));
+        }
+    }
+    print!("{}", county::render_table(&imports));
+
+    println!("\n== 4. Starting {} nodes as separate processes", created.node_configs.len());
     let exe = std::env::current_exe().context("finding the fedlink executable")?;
     let mut nodes = Nodes(Vec::new());
     for (name, config) in &created.node_configs {
@@ -107,7 +144,7 @@ pub async fn run(args: &DemoArgs) -> Result<Outcome> {
         println!("   {line}");
     }
 
-    println!("\n== 3. coordinator describe (signed requests, verified receipts)\n");
+    println!("\n== 5. coordinator describe (signed requests, verified receipts)\n");
     let settings = CoordinatorSettings::load(&created.coordinator_config)?;
     let coordinator = Coordinator::open(settings)?;
     let rows = describe_all(&coordinator, &QueryOverrides::default()).await;
@@ -115,14 +152,14 @@ pub async fn run(args: &DemoArgs) -> Result<Outcome> {
     let all_up = rows.iter().all(|r| r.ok());
     drop(coordinator);
 
-    println!("\n== 4. Stopping the nodes (SIGTERM)");
+    println!("\n== 6. Stopping the nodes (SIGTERM)");
     let mut all_graceful = true;
     for (name, graceful) in nodes.stop() {
         all_graceful &= graceful;
         println!("   {name:<13} {}", if graceful { "stopped" } else { "did NOT stop cleanly" });
     }
 
-    println!("\n== 5. Verifying every audit log offline");
+    println!("\n== 7. Verifying every audit log offline");
     let federation = Federation::from_toml(
         &std::fs::read_to_string(&created.federation_file)
             .context("reading the federation file")?,

@@ -185,7 +185,8 @@ pub fn import_csv(
                     Ok(row) => Parsed::Row(line, Box::new(row)),
                     Err(rejection) => {
                         let id = plan_ref
-                            .field("record_id")
+                            .roles
+                            .record_id
                             .and_then(|f| record.get(f.position))
                             .and_then(|b| std::str::from_utf8(b).ok())
                             .map(|s| s.trim().to_string())

@@ -67,6 +67,40 @@ pub struct Field {
     pub required: bool,
 }
 
+/// Where each single-valued role is, resolved once per file so the per-row path does no
+/// lookups by name.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Roles {
+    /// The source's record id.
+    pub record_id: Option<Field>,
+    /// NHS number.
+    pub nhs_number: Option<Field>,
+    /// NHS number status indicator.
+    pub nhs_number_status: Option<Field>,
+    /// Forename(s).
+    pub forenames: Option<Field>,
+    /// Surname.
+    pub surname: Option<Field>,
+    /// Date of birth.
+    pub dob: Option<Field>,
+    /// Sex.
+    pub sex: Option<Field>,
+    /// Postcode.
+    pub postcode: Option<Field>,
+    /// UPRN.
+    pub uprn: Option<Field>,
+    /// Parent UPRN.
+    pub parent_uprn: Option<Field>,
+    /// Free-text address.
+    pub address_text: Option<Field>,
+    /// Event date.
+    pub event_date: Option<Field>,
+    /// Event date and time.
+    pub event_datetime: Option<Field>,
+    /// The subject's role in the event.
+    pub subject_role: Option<Field>,
+}
+
 /// A schema matched to a header.
 #[derive(Debug, Clone)]
 pub struct ImportPlan {
@@ -78,6 +112,8 @@ pub struct ImportPlan {
     pub header: Vec<String>,
     /// Where each single-valued role is, by role name.
     pub fields: HashMap<&'static str, Field>,
+    /// The same, resolved into named slots.
+    pub roles: Roles,
     /// Alias columns.
     pub aliases: Vec<Field>,
     /// Attribute columns.
@@ -149,7 +185,25 @@ impl ImportPlan {
             .iter()
             .map(|c| positions.get(&c.name).copied().unwrap_or_default())
             .collect();
+        let at = |role: &str| fields.get(role).copied();
+        let roles = Roles {
+            record_id: at("record_id"),
+            nhs_number: at("nhs_number"),
+            nhs_number_status: at("nhs_number_status"),
+            forenames: at("forenames"),
+            surname: at("surname"),
+            dob: at("dob"),
+            sex: at("sex"),
+            postcode: at("postcode"),
+            uprn: at("uprn"),
+            parent_uprn: at("parent_uprn"),
+            address_text: at("address_text"),
+            event_date: at("event_date"),
+            event_datetime: at("event_datetime"),
+            subject_role: at("subject_role"),
+        };
         Ok(Self {
+            roles,
             schema_positions,
             schema: schema.clone(),
             width: header.len(),

@@ -158,7 +158,7 @@ pub fn normalise_record(
         }
     }
 
-    let record_id = get(plan.field("record_id")).unwrap_or("");
+    let record_id = get(plan.roles.record_id).unwrap_or("");
     if record_id.is_empty() {
         return Err(Rejection::new("missing_record_id", "the record id is empty"));
     }
@@ -167,7 +167,7 @@ pub fn normalise_record(
     }
     row.record_id = record_id.to_string();
 
-    if let Some(raw) = get(plan.field("nhs_number")) {
+    if let Some(raw) = get(plan.roles.nhs_number) {
         match NhsNumber::parse(raw) {
             Ok(n) => row.nhs_number = Some(n),
             Err(NhsNumberError::Empty) => {}
@@ -179,14 +179,14 @@ pub fn normalise_record(
             },
         }
     }
-    if let Some(raw) = get(plan.field("nhs_number_status")) {
+    if let Some(raw) = get(plan.roles.nhs_number_status) {
         row.nhs_status = NhsNumberStatus::parse(raw)
             .map_err(|e| Rejection::new("nhs_number_status", e.to_string()))?;
     }
-    if let Some(raw) = get(plan.field("forenames")) {
+    if let Some(raw) = get(plan.roles.forenames) {
         row.forenames = name(raw, &mut row.set_aside);
     }
-    if let Some(raw) = get(plan.field("surname")) {
+    if let Some(raw) = get(plan.roles.surname) {
         row.surname = name(raw, &mut row.set_aside);
     }
     for alias in &plan.aliases {
@@ -197,7 +197,7 @@ pub fn normalise_record(
             }
         }
     }
-    if let Some(raw) = get(plan.field("dob")) {
+    if let Some(raw) = get(plan.roles.dob) {
         match parse_date(raw) {
             Ok(DateField::Known(d)) => row.dob = Some(d),
             Ok(DateField::Sentinel(_)) => row.set_aside.push(SetAside::DobSentinel),
@@ -205,10 +205,10 @@ pub fn normalise_record(
             Err(e) => return Err(Rejection::new("impossible_date", format!("date of birth: {e}"))),
         }
     }
-    if let Some(raw) = get(plan.field("sex")) {
+    if let Some(raw) = get(plan.roles.sex) {
         row.sex = Some(parse_sex(raw).map_err(|e| Rejection::new("sex_code", e.to_string()))?);
     }
-    if let Some(raw) = get(plan.field("postcode")) {
+    if let Some(raw) = get(plan.roles.postcode) {
         match parse_postcode(raw) {
             Ok(PostcodeField::Valid(p)) => row.postcode = Some(p),
             Ok(PostcodeField::Placeholder(_)) => row.set_aside.push(SetAside::PostcodePlaceholder),
@@ -216,25 +216,27 @@ pub fn normalise_record(
             Err(_) => row.set_aside.push(SetAside::PostcodeInvalid),
         }
     }
-    for (role, slot) in [("uprn", &mut row.uprn), ("parent_uprn", &mut row.parent_uprn)] {
-        if let Some(raw) = get(plan.field(role)) {
+    for (field, slot) in
+        [(plan.roles.uprn, &mut row.uprn), (plan.roles.parent_uprn, &mut row.parent_uprn)]
+    {
+        if let Some(raw) = get(field) {
             match Uprn::parse(raw) {
                 Ok(u) => *slot = u,
                 Err(_) => row.set_aside.push(SetAside::UprnInvalid),
             }
         }
     }
-    if let Some(raw) = get(plan.field("address_text")) {
+    if let Some(raw) = get(plan.roles.address_text) {
         row.house_number = crate::normalise::address::house_number(raw);
     }
-    if let Some(raw) = get(plan.field("event_date")) {
+    if let Some(raw) = get(plan.roles.event_date) {
         match parse_date(raw) {
             Ok(DateField::Known(d) | DateField::Sentinel(d)) => row.event_date = Some(d),
             Ok(DateField::Missing) => {}
             Err(e) => return Err(Rejection::new("impossible_date", format!("event date: {e}"))),
         }
     }
-    if let Some(raw) = get(plan.field("event_datetime")) {
+    if let Some(raw) = get(plan.roles.event_datetime) {
         match parse_datetime(raw) {
             Ok(Some(dt)) => {
                 row.event_time =
@@ -247,7 +249,7 @@ pub fn normalise_record(
             }
         }
     }
-    if let Some(raw) = get(plan.field("subject_role"))
+    if let Some(raw) = get(plan.roles.subject_role)
         && !raw.is_empty()
     {
         if let Some(ColumnRole::SubjectRole { codes: Some(codes) }) =

@@ -58,6 +58,7 @@ pub struct DatasetStore {
 const META: &str = "
 PRAGMA journal_mode=WAL;
 PRAGMA synchronous=NORMAL;
+PRAGMA cache_size=-65536;
 CREATE TABLE IF NOT EXISTS dataset (
     name TEXT PRIMARY KEY,
     schema_toml TEXT NOT NULL,
@@ -107,6 +108,10 @@ const FIXED_COLUMNS: &[(&str, &str)] = &[
     ("subject_role", "TEXT"),
     ("set_aside", "TEXT"),
 ];
+
+/// Parameter index of the first attribute column: record_id, row_hash, import_id and line,
+/// then the fixed columns, come first.
+const FIRST_ATTRIBUTE: usize = 5 + FIXED_COLUMNS.len();
 
 /// The table holding a dataset's rows.
 pub fn table_name(dataset: &str) -> Result<String, DatasetStoreError> {
@@ -182,14 +187,23 @@ impl DatasetStore {
         names.extend(FIXED_COLUMNS.iter().map(|(n, _)| *n));
         names.extend(plan.attributes.iter().map(|a| a.sql.as_str()));
         let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
-        let insert = format!(
-            "INSERT OR REPLACE INTO {table} ({}) VALUES ({})",
-            names.join(", "),
-            placeholders.join(", ")
+        let columns = names.join(", ");
+        let values = placeholders.join(", ");
+        let insert_new = format!(
+            "INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT(record_id) DO NOTHING"
         );
+        let replace = format!("INSERT OR REPLACE INTO {table} ({columns}) VALUES ({values})");
         let lookup = format!("SELECT import_id, row_hash, line FROM {table} WHERE record_id = ?1");
         let touch = format!("UPDATE {table} SET import_id = ?2, line = ?3 WHERE record_id = ?1");
-        Ok(ImportTx { tx, import_id, dataset: plan.schema.name.clone(), insert, lookup, touch })
+        Ok(ImportTx {
+            tx,
+            import_id,
+            dataset: plan.schema.name.clone(),
+            insert_new,
+            replace,
+            lookup,
+            touch,
+        })
     }
 
     /// Row counts of every dataset, by name.
@@ -228,7 +242,8 @@ pub struct ImportTx<'a> {
     tx: Transaction<'a>,
     import_id: i64,
     dataset: String,
-    insert: String,
+    insert_new: String,
+    replace: String,
     lookup: String,
     touch: String,
 }
@@ -262,67 +277,83 @@ impl ImportTx<'_> {
     }
 
     /// Stores a row, or reports it as a duplicate within this import (the caller quarantines).
+    ///
+    /// A new record costs one insert: the common case of a first import never looks anything
+    /// up. Only a conflict on the record id leads to the lookup that tells a duplicate in this
+    /// file from an unchanged or a changed record of an earlier import.
     pub fn put(&mut self, line: u64, row: &NormalisedRow) -> Result<PutOutcome, DatasetStoreError> {
         let line_sql = i64::try_from(line).unwrap_or(i64::MAX);
+        if self.write(&self.insert_new, line_sql, row)? == 1 {
+            return Ok(PutOutcome::Inserted);
+        }
         let existing: Option<(i64, Vec<u8>, i64)> = self
             .tx
             .prepare_cached(&self.lookup)?
             .query_row([&row.record_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        let outcome = match existing {
-            Some((import, hash, first)) if import == self.import_id => {
-                return Ok(PutOutcome::Duplicate {
-                    first_line: u64::try_from(first).unwrap_or(0),
-                    same_content: hash == row.row_hash,
-                });
-            }
+        match existing {
+            Some((import, hash, first)) if import == self.import_id => Ok(PutOutcome::Duplicate {
+                first_line: u64::try_from(first).unwrap_or(0),
+                same_content: hash == row.row_hash,
+            }),
             Some((_, hash, _)) if hash == row.row_hash => {
                 self.tx.prepare_cached(&self.touch)?.execute(params![
                     row.record_id,
                     self.import_id,
                     line_sql
                 ])?;
-                return Ok(PutOutcome::Unchanged);
+                Ok(PutOutcome::Unchanged)
             }
-            Some(_) => PutOutcome::Replaced,
-            None => PutOutcome::Inserted,
-        };
-        let mut stmt = self.tx.prepare_cached(&self.insert)?;
+            _ => {
+                self.write(&self.replace, line_sql, row)?;
+                Ok(PutOutcome::Replaced)
+            }
+        }
+    }
+
+    /// Binds a row to `sql` (an insert over every column) and runs it; returns rows changed.
+    /// Values are bound in place, without building an owned parameter list per row.
+    fn write(&self, sql: &str, line: i64, row: &NormalisedRow) -> Result<usize, DatasetStoreError> {
+        let mut stmt = self.tx.prepare_cached(sql)?;
         let aliases = (!row.aliases.is_empty()).then(|| {
             row.aliases.iter().map(|(f, s)| format!("{f} {s}")).collect::<Vec<_>>().join(";")
         });
         let set_aside = (!row.set_aside.is_empty())
             .then(|| row.set_aside.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(","));
-        let mut values: Vec<rusqlite::types::Value> = vec![
-            row.record_id.clone().into(),
-            row.row_hash.to_vec().into(),
-            self.import_id.into(),
-            line_sql.into(),
-            opt(row.nhs_number.as_ref().map(|n| n.as_str().to_string())),
-            opt(row.nhs_status.map(|s| s.code().to_string())),
-            opt(row.forenames.as_ref().map(ToString::to_string)),
-            opt(row.surname.as_ref().map(ToString::to_string)),
-            opt(aliases),
-            opt(row.dob.map(|d| d.to_string())),
-            opt(row.sex.map(|s| s.code().to_string())),
-            opt(row.postcode.as_ref().map(|p| p.as_str().to_string())),
-            opt_int(row.uprn.map(|u| u.value())),
-            opt_int(row.parent_uprn.map(|u| u.value())),
-            opt(row.house_number.clone()),
-            opt(row.event_date.map(|d| d.to_string())),
-            opt(row.event_time.clone()),
-            opt(row.subject_role.clone()),
-            opt(set_aside),
-        ];
-        for value in &row.attributes {
-            values.push(match value {
-                AttributeValue::Null => rusqlite::types::Value::Null,
-                AttributeValue::Number(n) => (*n).into(),
-                AttributeValue::Text(t) => t.clone().into(),
-            });
+        let forenames = row.forenames.as_ref().map(ToString::to_string);
+        let surname = row.surname.as_ref().map(ToString::to_string);
+        let dob = row.dob.map(|d| d.to_string());
+        let event_date = row.event_date.map(|d| d.to_string());
+        let uprn = row.uprn.and_then(|u| i64::try_from(u.value()).ok());
+        let parent_uprn = row.parent_uprn.and_then(|u| i64::try_from(u.value()).ok());
+        stmt.raw_bind_parameter(1, &row.record_id)?;
+        stmt.raw_bind_parameter(2, row.row_hash.as_slice())?;
+        stmt.raw_bind_parameter(3, self.import_id)?;
+        stmt.raw_bind_parameter(4, line)?;
+        stmt.raw_bind_parameter(5, row.nhs_number.as_ref().map(|n| n.as_str()))?;
+        stmt.raw_bind_parameter(6, row.nhs_status.map(|s| s.code()))?;
+        stmt.raw_bind_parameter(7, forenames.as_deref())?;
+        stmt.raw_bind_parameter(8, surname.as_deref())?;
+        stmt.raw_bind_parameter(9, aliases.as_deref())?;
+        stmt.raw_bind_parameter(10, dob.as_deref())?;
+        stmt.raw_bind_parameter(11, row.sex.map(|s| s.code()))?;
+        stmt.raw_bind_parameter(12, row.postcode.as_ref().map(|p| p.as_str()))?;
+        stmt.raw_bind_parameter(13, uprn)?;
+        stmt.raw_bind_parameter(14, parent_uprn)?;
+        stmt.raw_bind_parameter(15, row.house_number.as_deref())?;
+        stmt.raw_bind_parameter(16, event_date.as_deref())?;
+        stmt.raw_bind_parameter(17, row.event_time.as_deref())?;
+        stmt.raw_bind_parameter(18, row.subject_role.as_deref())?;
+        stmt.raw_bind_parameter(19, set_aside.as_deref())?;
+        for (i, value) in row.attributes.iter().enumerate() {
+            let index = FIRST_ATTRIBUTE + i;
+            match value {
+                AttributeValue::Null => stmt.raw_bind_parameter(index, rusqlite::types::Null)?,
+                AttributeValue::Number(n) => stmt.raw_bind_parameter(index, n)?,
+                AttributeValue::Text(t) => stmt.raw_bind_parameter(index, t.as_str())?,
+            }
         }
-        stmt.execute(rusqlite::params_from_iter(values))?;
-        Ok(outcome)
+        Ok(stmt.raw_execute()?)
     }
 
     /// Puts a refused row in quarantine with its line, reason and raw bytes.
@@ -376,13 +407,4 @@ impl ImportTx<'_> {
         self.tx.commit()?;
         Ok(())
     }
-}
-
-fn opt(v: Option<String>) -> rusqlite::types::Value {
-    v.map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Text)
-}
-
-fn opt_int(v: Option<u64>) -> rusqlite::types::Value {
-    v.and_then(|u| i64::try_from(u).ok())
-        .map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Integer)
 }
