@@ -16,8 +16,9 @@ use std::time::Instant;
 use csv::ByteRecord;
 use ring::digest;
 
+use crate::dataset::batch::{RefusedRow, RowBatch};
 use crate::dataset::plan::{FileError, ImportPlan};
-use crate::dataset::row::{NormalisedRow, Rejection, SetAside, normalise_record};
+use crate::dataset::row::{Rejection, SetAside, normalise_record};
 use crate::dataset::schema::DatasetSchema;
 use crate::dataset::store::{DatasetStore, DatasetStoreError, ImportCounts, PutOutcome};
 
@@ -105,12 +106,7 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// One parsed record on its way to the writer.
-enum Parsed {
-    Row(u64, Box<NormalisedRow>),
-    Refused(u64, Option<String>, Rejection, Vec<u8>),
-}
-
+/// Rows per batch sent from the reading thread to the writing thread.
 const BATCH: usize = 2048;
 
 /// Imports one CSV file. `progress` is called now and then with the bytes read so far.
@@ -163,13 +159,14 @@ pub fn import_csv(
     let mut quarantine: BTreeMap<&'static str, (u64, String)> = BTreeMap::new();
     let mut set_aside: BTreeMap<SetAside, u64> = BTreeMap::new();
 
-    let (sender, receiver) = mpsc::sync_channel::<Vec<Parsed>>(8);
+    let (sender, receiver) = mpsc::sync_channel::<RowBatch>(8);
+    let cells_per_row = 16 + plan.attributes.len();
     let result = std::thread::scope(|scope| {
         let plan_ref = &plan;
         let bytes_ref = &bytes;
         let reader_thread = scope.spawn(move || -> Result<[u8; 32], String> {
             let mut record = ByteRecord::new();
-            let mut batch = Vec::with_capacity(BATCH);
+            let mut batch = RowBatch::with_capacity(BATCH, cells_per_row);
             loop {
                 match reader.read_byte_record(&mut record) {
                     Ok(false) => break,
@@ -181,25 +178,33 @@ pub fn import_csv(
                 if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
                     continue;
                 }
-                batch.push(match normalise_record(plan_ref, &record) {
-                    Ok(row) => Parsed::Row(line, Box::new(row)),
+                match normalise_record(plan_ref, &record) {
+                    Ok(row) => batch.push_row(line, &row),
                     Err(rejection) => {
-                        let id = plan_ref
+                        let record_id = plan_ref
                             .roles
                             .record_id
                             .and_then(|f| record.get(f.position))
                             .and_then(|b| std::str::from_utf8(b).ok())
                             .map(|s| s.trim().to_string())
                             .filter(|s| !s.is_empty());
-                        Parsed::Refused(line, id, rejection, raw_record(&record))
+                        batch.refused.push(RefusedRow {
+                            line,
+                            record_id,
+                            rejection,
+                            raw: raw_record(&record),
+                        });
                     }
-                });
+                }
                 if batch.len() == BATCH {
                     progress(bytes_ref.load(std::sync::atomic::Ordering::Relaxed));
-                    if sender.send(std::mem::take(&mut batch)).is_err() {
+                    let full = std::mem::replace(
+                        &mut batch,
+                        RowBatch::with_capacity(BATCH, cells_per_row),
+                    );
+                    if sender.send(full).is_err() {
                         return Err("the writer stopped".into());
                     }
-                    batch.reserve(BATCH);
                 }
             }
             if !batch.is_empty() && sender.send(batch).is_err() {
@@ -213,39 +218,40 @@ pub fn import_csv(
         });
 
         for batch in receiver {
-            for parsed in batch {
-                counts.rows_read += 1;
-                match parsed {
-                    Parsed::Row(line, row) => {
-                        for s in &row.set_aside {
-                            *set_aside.entry(*s).or_default() += 1;
-                        }
-                        match tx.put(line, &row)? {
-                            PutOutcome::Inserted => counts.inserted += 1,
-                            PutOutcome::Replaced => counts.replaced += 1,
-                            PutOutcome::Unchanged => counts.unchanged += 1,
-                            PutOutcome::Duplicate { first_line, same_content } => {
-                                let rejection = Rejection {
-                                    kind: "duplicate_record_id",
-                                    detail: format!(
-                                        "record id {:?} already appeared at line {first_line} of \
-                                         this file ({} content)",
-                                        row.record_id,
-                                        if same_content { "same" } else { "different" }
-                                    ),
-                                };
-                                tx.quarantine(line, Some(&row.record_id), &rejection, b"")?;
-                                tally(&mut quarantine, &rejection);
-                                counts.quarantined += 1;
-                            }
-                        }
-                    }
-                    Parsed::Refused(line, id, rejection, raw) => {
-                        tx.quarantine(line, id.as_deref(), &rejection, &raw)?;
+            counts.rows_read += batch.len() as u64;
+            for (kind, n) in &batch.set_aside {
+                *set_aside.entry(*kind).or_default() += n;
+            }
+            for row in &batch.rows {
+                match tx.put(&batch, row)? {
+                    PutOutcome::Inserted => counts.inserted += 1,
+                    PutOutcome::Replaced => counts.replaced += 1,
+                    PutOutcome::Unchanged => counts.unchanged += 1,
+                    PutOutcome::Duplicate { first_line, same_content } => {
+                        let record_id = batch.record_id(row);
+                        let rejection = Rejection {
+                            kind: "duplicate_record_id",
+                            detail: format!(
+                                "record id {record_id:?} already appeared at line {first_line} \
+                                 of this file ({} content)",
+                                if same_content { "same" } else { "different" }
+                            ),
+                        };
+                        tx.quarantine(row.line, Some(record_id), &rejection, b"")?;
                         tally(&mut quarantine, &rejection);
                         counts.quarantined += 1;
                     }
                 }
+            }
+            for refused in &batch.refused {
+                tx.quarantine(
+                    refused.line,
+                    refused.record_id.as_deref(),
+                    &refused.rejection,
+                    &refused.raw,
+                )?;
+                tally(&mut quarantine, &refused.rejection);
+                counts.quarantined += 1;
             }
         }
         match reader_thread.join() {

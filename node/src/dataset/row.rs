@@ -326,13 +326,19 @@ fn check_code(raw: &str, codes: &BTreeSet<String>, column: &str) -> Result<(), R
 /// SHA-256 over the fields in schema column order, each length-prefixed, so reordering a
 /// file's columns does not make every row look changed.
 fn row_hash(plan: &ImportPlan, fields: &[&str]) -> [u8; 32] {
-    let mut ctx = digest::Context::new(&digest::SHA256);
-    for &i in &plan.schema_positions {
-        let value = fields.get(i).copied().unwrap_or("");
-        ctx.update(&(value.len() as u64).to_le_bytes());
-        ctx.update(value.as_bytes());
+    // One digest call over a buffer is much cheaper than two small updates per field.
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
-    out
+    BUFFER.with_borrow_mut(|buf| {
+        buf.clear();
+        for &i in &plan.schema_positions {
+            let value = fields.get(i).copied().unwrap_or("");
+            buf.extend_from_slice(&(value.len() as u32).to_le_bytes());
+            buf.extend_from_slice(value.as_bytes());
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(digest::digest(&digest::SHA256, buf).as_ref());
+        out
+    })
 }

@@ -9,8 +9,9 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use crate::dataset::batch::{Cell, RenderedRow, RowBatch};
 use crate::dataset::plan::ImportPlan;
-use crate::dataset::row::{AttributeValue, NormalisedRow, Rejection};
+use crate::dataset::row::Rejection;
 use crate::dataset::schema::{ColumnRole, DatasetSchema, valid_dataset_name};
 
 /// Why the dataset store failed.
@@ -108,10 +109,6 @@ const FIXED_COLUMNS: &[(&str, &str)] = &[
     ("subject_role", "TEXT"),
     ("set_aside", "TEXT"),
 ];
-
-/// Parameter index of the first attribute column: record_id, row_hash, import_id and line,
-/// then the fixed columns, come first.
-const FIRST_ATTRIBUTE: usize = 5 + FIXED_COLUMNS.len();
 
 /// The table holding a dataset's rows.
 pub fn table_name(dataset: &str) -> Result<String, DatasetStoreError> {
@@ -281,15 +278,20 @@ impl ImportTx<'_> {
     /// A new record costs one insert: the common case of a first import never looks anything
     /// up. Only a conflict on the record id leads to the lookup that tells a duplicate in this
     /// file from an unchanged or a changed record of an earlier import.
-    pub fn put(&mut self, line: u64, row: &NormalisedRow) -> Result<PutOutcome, DatasetStoreError> {
-        let line_sql = i64::try_from(line).unwrap_or(i64::MAX);
-        if self.write(&self.insert_new, line_sql, row)? == 1 {
+    pub fn put(
+        &mut self,
+        batch: &RowBatch,
+        row: &RenderedRow,
+    ) -> Result<PutOutcome, DatasetStoreError> {
+        let line = i64::try_from(row.line).unwrap_or(i64::MAX);
+        if self.write(&self.insert_new, batch, row)? == 1 {
             return Ok(PutOutcome::Inserted);
         }
+        let record_id = batch.record_id(row);
         let existing: Option<(i64, Vec<u8>, i64)> = self
             .tx
             .prepare_cached(&self.lookup)?
-            .query_row([&row.record_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row([record_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         match existing {
             Some((import, hash, first)) if import == self.import_id => Ok(PutOutcome::Duplicate {
@@ -298,59 +300,39 @@ impl ImportTx<'_> {
             }),
             Some((_, hash, _)) if hash == row.row_hash => {
                 self.tx.prepare_cached(&self.touch)?.execute(params![
-                    row.record_id,
+                    record_id,
                     self.import_id,
-                    line_sql
+                    line
                 ])?;
                 Ok(PutOutcome::Unchanged)
             }
             _ => {
-                self.write(&self.replace, line_sql, row)?;
+                self.write(&self.replace, batch, row)?;
                 Ok(PutOutcome::Replaced)
             }
         }
     }
 
-    /// Binds a row to `sql` (an insert over every column) and runs it; returns rows changed.
-    /// Values are bound in place, without building an owned parameter list per row.
-    fn write(&self, sql: &str, line: i64, row: &NormalisedRow) -> Result<usize, DatasetStoreError> {
+    /// Binds a rendered row to `sql` (an insert over every column) and runs it; returns rows
+    /// changed. Only slices of the batch are bound: nothing is allocated per row.
+    fn write(
+        &self,
+        sql: &str,
+        batch: &RowBatch,
+        row: &RenderedRow,
+    ) -> Result<usize, DatasetStoreError> {
         let mut stmt = self.tx.prepare_cached(sql)?;
-        let aliases = (!row.aliases.is_empty()).then(|| {
-            row.aliases.iter().map(|(f, s)| format!("{f} {s}")).collect::<Vec<_>>().join(";")
-        });
-        let set_aside = (!row.set_aside.is_empty())
-            .then(|| row.set_aside.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(","));
-        let forenames = row.forenames.as_ref().map(ToString::to_string);
-        let surname = row.surname.as_ref().map(ToString::to_string);
-        let dob = row.dob.map(|d| d.to_string());
-        let event_date = row.event_date.map(|d| d.to_string());
-        let uprn = row.uprn.and_then(|u| i64::try_from(u.value()).ok());
-        let parent_uprn = row.parent_uprn.and_then(|u| i64::try_from(u.value()).ok());
-        stmt.raw_bind_parameter(1, &row.record_id)?;
+        stmt.raw_bind_parameter(1, batch.record_id(row))?;
         stmt.raw_bind_parameter(2, row.row_hash.as_slice())?;
         stmt.raw_bind_parameter(3, self.import_id)?;
-        stmt.raw_bind_parameter(4, line)?;
-        stmt.raw_bind_parameter(5, row.nhs_number.as_ref().map(|n| n.as_str()))?;
-        stmt.raw_bind_parameter(6, row.nhs_status.map(|s| s.code()))?;
-        stmt.raw_bind_parameter(7, forenames.as_deref())?;
-        stmt.raw_bind_parameter(8, surname.as_deref())?;
-        stmt.raw_bind_parameter(9, aliases.as_deref())?;
-        stmt.raw_bind_parameter(10, dob.as_deref())?;
-        stmt.raw_bind_parameter(11, row.sex.map(|s| s.code()))?;
-        stmt.raw_bind_parameter(12, row.postcode.as_ref().map(|p| p.as_str()))?;
-        stmt.raw_bind_parameter(13, uprn)?;
-        stmt.raw_bind_parameter(14, parent_uprn)?;
-        stmt.raw_bind_parameter(15, row.house_number.as_deref())?;
-        stmt.raw_bind_parameter(16, event_date.as_deref())?;
-        stmt.raw_bind_parameter(17, row.event_time.as_deref())?;
-        stmt.raw_bind_parameter(18, row.subject_role.as_deref())?;
-        stmt.raw_bind_parameter(19, set_aside.as_deref())?;
-        for (i, value) in row.attributes.iter().enumerate() {
-            let index = FIRST_ATTRIBUTE + i;
-            match value {
-                AttributeValue::Null => stmt.raw_bind_parameter(index, rusqlite::types::Null)?,
-                AttributeValue::Number(n) => stmt.raw_bind_parameter(index, n)?,
-                AttributeValue::Text(t) => stmt.raw_bind_parameter(index, t.as_str())?,
+        stmt.raw_bind_parameter(4, i64::try_from(row.line).unwrap_or(i64::MAX))?;
+        for (i, cell) in batch.cells(row).iter().enumerate() {
+            let index = 5 + i;
+            match *cell {
+                Cell::Null => stmt.raw_bind_parameter(index, rusqlite::types::Null)?,
+                Cell::Int(n) => stmt.raw_bind_parameter(index, n)?,
+                Cell::Real(n) => stmt.raw_bind_parameter(index, n)?,
+                Cell::Text(start, end) => stmt.raw_bind_parameter(index, batch.text(start, end))?,
             }
         }
         Ok(stmt.raw_execute()?)

@@ -155,7 +155,14 @@ fn split_one_alias(part: &str) -> (NameField, NameField) {
 /// "NA" alone is kept as a name (a Korean surname); "N/A" (two tokens) is a placeholder.
 pub fn placeholder_reason(tokens: &[String]) -> Option<&'static str> {
     let first = tokens.first()?.as_str();
-    if WHOLE_PLACEHOLDERS.iter().any(|p| p.split(' ').eq(tokens.iter().map(String::as_str))) {
+    // Compare only against placeholders of the same length: this runs for every name of
+    // every imported row.
+    let length = tokens.iter().map(String::len).sum::<usize>() + tokens.len() - 1;
+    if WHOLE_PLACEHOLDERS
+        .iter()
+        .filter(|p| p.len() == length)
+        .any(|p| p.split(' ').eq(tokens.iter().map(String::as_str)))
+    {
         return Some("a code for an unknown name");
     }
     if matches!(first, "BABY" | "INFANT" | "TWIN") {
