@@ -120,24 +120,24 @@ impl RowBatch {
         let start = self.text.len();
         self.text.push_str(&row.record_id);
         let record_id = (offset(start), offset(self.text.len()));
-        self.push_opt(row.nhs_number.as_ref().map(|n| n.as_str()));
-        self.push_opt(row.nhs_status.map(|s| s.code()));
-        self.push_opt(row.forenames.as_ref());
-        self.push_opt(row.surname.as_ref());
-        let aliases = (!row.aliases.is_empty()).then(|| {
+        self.push_opt(row.ids.nhs_number.as_ref().map(|n| n.as_str()));
+        self.push_opt(row.ids.nhs_status.map(|s| s.code()));
+        self.push_opt(row.ids.forenames.as_ref());
+        self.push_opt(row.ids.surname.as_ref());
+        let aliases = (!row.ids.aliases.is_empty()).then(|| {
             self.push_text(|t| {
-                for (i, (f, s)) in row.aliases.iter().enumerate() {
+                for (i, (f, s)) in row.ids.aliases.iter().enumerate() {
                     let _ = write!(t, "{}{f} {s}", if i > 0 { ";" } else { "" });
                 }
             })
         });
         self.cells.push(aliases.unwrap_or(Cell::Null));
-        self.push_opt(row.dob);
-        self.push_opt(row.sex.map(|s| s.code()));
-        self.push_opt(row.postcode.as_ref().map(|p| p.as_str()));
-        self.cells.push(int(row.uprn.map(|u| u.value())));
-        self.cells.push(int(row.parent_uprn.map(|u| u.value())));
-        self.push_opt(row.house_number.as_deref());
+        self.push_opt(row.ids.dob);
+        self.push_opt(row.ids.sex.map(|s| s.code()));
+        self.push_opt(row.ids.postcode.as_ref().map(|p| p.as_str()));
+        self.cells.push(int(row.ids.uprn.map(|u| u.value())));
+        self.cells.push(int(row.ids.parent_uprn.map(|u| u.value())));
+        self.push_opt(row.ids.house_number.as_deref());
         self.push_opt(row.event_date);
         self.push_opt(row.event_time.as_deref());
         self.push_opt(row.subject_role.as_deref());

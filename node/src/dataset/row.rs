@@ -15,11 +15,12 @@ use ring::digest;
 
 use crate::dataset::plan::{Field, ImportPlan};
 use crate::dataset::schema::{ColumnRole, InvalidNhsNumber};
+use crate::matchkey::Identifiers;
 use crate::normalise::date::{Date, DateField, parse_date, parse_datetime};
 use crate::normalise::name::{Name, NameField, normalise_name, split_alias};
 use crate::normalise::nhs::{NhsNumber, NhsNumberError, NhsNumberStatus};
-use crate::normalise::postcode::{Postcode, PostcodeField, parse_postcode};
-use crate::normalise::sex::{Sex, parse_sex};
+use crate::normalise::postcode::{PostcodeField, parse_postcode};
+use crate::normalise::sex::parse_sex;
 use crate::normalise::uprn::Uprn;
 
 /// Why a row was quarantined.
@@ -90,28 +91,8 @@ pub struct NormalisedRow {
     pub record_id: String,
     /// SHA-256 of the raw fields in schema order: a changed row has a changed hash.
     pub row_hash: [u8; 32],
-    /// NHS number, if valid.
-    pub nhs_number: Option<NhsNumber>,
-    /// Its status indicator.
-    pub nhs_status: Option<NhsNumberStatus>,
-    /// Forename(s).
-    pub forenames: Option<Name>,
-    /// Surname.
-    pub surname: Option<Name>,
-    /// Aliases as (forenames, surname).
-    pub aliases: Vec<(Name, Name)>,
-    /// Date of birth.
-    pub dob: Option<Date>,
-    /// Sex.
-    pub sex: Option<Sex>,
-    /// Postcode.
-    pub postcode: Option<Postcode>,
-    /// UPRN.
-    pub uprn: Option<Uprn>,
-    /// Parent UPRN.
-    pub parent_uprn: Option<Uprn>,
-    /// House number from the address text.
-    pub house_number: Option<String>,
+    /// The subject's identifiers, normalised: what match keys are derived from.
+    pub ids: Identifiers,
     /// Event date.
     pub event_date: Option<Date>,
     /// Event time of day, `HH:MM:SS`, when the source gives one.
@@ -169,7 +150,7 @@ pub fn normalise_record(
 
     if let Some(raw) = get(plan.roles.nhs_number) {
         match NhsNumber::parse(raw) {
-            Ok(n) => row.nhs_number = Some(n),
+            Ok(n) => row.ids.nhs_number = Some(n),
             Err(NhsNumberError::Empty) => {}
             Err(e) => match plan.schema.invalid_nhs_number {
                 InvalidNhsNumber::Quarantine => {
@@ -180,44 +161,44 @@ pub fn normalise_record(
         }
     }
     if let Some(raw) = get(plan.roles.nhs_number_status) {
-        row.nhs_status = NhsNumberStatus::parse(raw)
+        row.ids.nhs_status = NhsNumberStatus::parse(raw)
             .map_err(|e| Rejection::new("nhs_number_status", e.to_string()))?;
     }
     if let Some(raw) = get(plan.roles.forenames) {
-        row.forenames = name(raw, &mut row.set_aside);
+        row.ids.forenames = name(raw, &mut row.set_aside);
     }
     if let Some(raw) = get(plan.roles.surname) {
-        row.surname = name(raw, &mut row.set_aside);
+        row.ids.surname = name(raw, &mut row.set_aside);
     }
     for alias in &plan.aliases {
         let raw = fields.get(alias.position).copied().unwrap_or("");
         for (fore, sur) in split_alias(raw) {
             if let (NameField::Present(f), NameField::Present(s)) = (fore, sur) {
-                row.aliases.push((f, s));
+                row.ids.aliases.push((f, s));
             }
         }
     }
     if let Some(raw) = get(plan.roles.dob) {
         match parse_date(raw) {
-            Ok(DateField::Known(d)) => row.dob = Some(d),
+            Ok(DateField::Known(d)) => row.ids.dob = Some(d),
             Ok(DateField::Sentinel(_)) => row.set_aside.push(SetAside::DobSentinel),
             Ok(DateField::Missing) => {}
             Err(e) => return Err(Rejection::new("impossible_date", format!("date of birth: {e}"))),
         }
     }
     if let Some(raw) = get(plan.roles.sex) {
-        row.sex = Some(parse_sex(raw).map_err(|e| Rejection::new("sex_code", e.to_string()))?);
+        row.ids.sex = Some(parse_sex(raw).map_err(|e| Rejection::new("sex_code", e.to_string()))?);
     }
     if let Some(raw) = get(plan.roles.postcode) {
         match parse_postcode(raw) {
-            Ok(PostcodeField::Valid(p)) => row.postcode = Some(p),
+            Ok(PostcodeField::Valid(p)) => row.ids.postcode = Some(p),
             Ok(PostcodeField::Placeholder(_)) => row.set_aside.push(SetAside::PostcodePlaceholder),
             Ok(PostcodeField::Missing) => {}
             Err(_) => row.set_aside.push(SetAside::PostcodeInvalid),
         }
     }
     for (field, slot) in
-        [(plan.roles.uprn, &mut row.uprn), (plan.roles.parent_uprn, &mut row.parent_uprn)]
+        [(plan.roles.uprn, &mut row.ids.uprn), (plan.roles.parent_uprn, &mut row.ids.parent_uprn)]
     {
         if let Some(raw) = get(field) {
             match Uprn::parse(raw) {
@@ -227,7 +208,7 @@ pub fn normalise_record(
         }
     }
     if let Some(raw) = get(plan.roles.address_text) {
-        row.house_number = crate::normalise::address::house_number(raw);
+        row.ids.house_number = crate::normalise::address::house_number(raw);
     }
     if let Some(raw) = get(plan.roles.event_date) {
         match parse_date(raw) {
@@ -341,4 +322,67 @@ fn row_hash(plan: &ImportPlan, fields: &[&str]) -> [u8; 32] {
         out.copy_from_slice(digest::digest(&digest::SHA256, buf).as_ref());
         out
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::schema::DatasetSchema;
+    use crate::matchkey::derive_keys;
+
+    fn plan() -> ImportPlan {
+        let schema = DatasetSchema::from_toml(
+            r#"
+name = "t"
+description = "test"
+subject = "person"
+[[column]]
+name = "id"
+role = "record_id"
+[[column]]
+name = "nhs"
+role = "nhs_number"
+[[column]]
+name = "first"
+role = "forenames"
+[[column]]
+name = "last"
+role = "surname"
+[[column]]
+name = "dob"
+role = "dob"
+[[column]]
+name = "pcd"
+role = "postcode"
+"#,
+        )
+        .expect("schema");
+        let header: Vec<String> =
+            ["id", "nhs", "first", "last", "dob", "pcd"].iter().map(|s| s.to_string()).collect();
+        ImportPlan::new(&schema, &header).expect("plan")
+    }
+
+    #[test]
+    fn a_normalised_row_yields_its_match_keys() {
+        let record =
+            ByteRecord::from(vec!["R1", "943 476 5919", "Bob", "Smith", "02/01/1980", "ch1 2ab"]);
+        let row = normalise_record(&plan(), &record).expect("accepted");
+        let keys: Vec<String> = derive_keys(&row.ids).iter().map(ToString::to_string).collect();
+        assert!(keys.contains(&"nhs/1:9434765919".to_string()), "{keys:?}");
+        assert!(
+            keys.iter().any(|k| k.starts_with("nick_name_dob/1:ROBERT|SMITH|1980-01-02")),
+            "{keys:?}"
+        );
+    }
+
+    #[test]
+    fn placeholders_are_set_aside_and_yield_no_keys() {
+        let record = ByteRecord::from(vec!["R2", "", "UNKNOWN", "Smith", "1900-01-01", "ZZ99 3VZ"]);
+        let row = normalise_record(&plan(), &record).expect("accepted");
+        assert_eq!(
+            row.set_aside,
+            vec![SetAside::NamePlaceholder, SetAside::DobSentinel, SetAside::PostcodePlaceholder]
+        );
+        assert!(derive_keys(&row.ids).is_empty());
+    }
 }
