@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //!
+//! - [`aggregate`]: typed aggregate queries compiled to parameterised SQL.
 //! - [`config`]: the node's config file, resolved into checked settings before start-up.
 //! - [`dataset`]: dataset schemas, CSV import with quarantine, SQLite storage.
 //! - [`normalise`]: identifier normalisation (NHS number, names, dates, postcodes, UPRN, sex).
@@ -18,6 +19,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod aggregate;
 pub mod config;
 pub mod dataset;
 pub mod describe;

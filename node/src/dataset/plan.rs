@@ -176,8 +176,7 @@ impl ImportPlan {
                 }
             }
         }
-        let names: Vec<String> = attributes.iter().map(|a| a.name.clone()).collect();
-        for (attribute, sql) in attributes.iter_mut().zip(sql_names(&names)) {
+        for (attribute, (_, sql)) in attributes.iter_mut().zip(attribute_columns(schema)) {
             attribute.sql = sql;
         }
         let schema_positions = schema
@@ -218,6 +217,27 @@ impl ImportPlan {
     pub fn field(&self, role: &str) -> Option<Field> {
         self.fields.get(role).copied()
     }
+}
+
+/// The attribute columns of a schema (category, geography, local id, numeric), in schema order,
+/// with the SQL column that stores each. The store and the aggregate compiler both use this, so
+/// they always agree.
+pub fn attribute_columns(schema: &DatasetSchema) -> Vec<(&crate::dataset::schema::Column, String)> {
+    let attributes: Vec<&crate::dataset::schema::Column> = schema
+        .columns
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.role,
+                ColumnRole::Category { .. }
+                    | ColumnRole::Geography { .. }
+                    | ColumnRole::LocalId
+                    | ColumnRole::Numeric { .. }
+            )
+        })
+        .collect();
+    let names: Vec<String> = attributes.iter().map(|c| c.name.clone()).collect();
+    attributes.into_iter().zip(sql_names(&names)).collect()
 }
 
 /// SQL column names for attribute columns: `a_` and the header lowercased with every other

@@ -1,0 +1,342 @@
+//! Compiling an [`AggregateQuery`] to SQL over a dataset's table. Only fixed fragments and names
+//! the node generated itself (its table and column names) ever become SQL text; every value the
+//! request carries — filter values, ranges, band widths, the contribution bound — is a bound
+//! parameter. Columns are looked up in the dataset's schema, and identifier columns (names, NHS
+//! number, date of birth, postcode, UPRN, local ids) can never be filtered, grouped or summed.
+
+use rusqlite::types::Value;
+
+use crate::aggregate::query::{AgeBands, AggregateQuery, Filter, GroupBy, Metric, TimeBucket};
+use crate::dataset::plan::attribute_columns;
+use crate::dataset::schema::{ColumnRole, DatasetSchema};
+use crate::dataset::store::table_name;
+
+/// Why a query cannot be compiled for a dataset.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CompileError {
+    /// The query is for another dataset than the schema given.
+    #[error("the query is for dataset {query:?}, not {schema:?}")]
+    WrongDataset {
+        /// The query's dataset.
+        query: String,
+        /// The schema's dataset.
+        schema: String,
+    },
+    /// The column is not in the dataset's schema.
+    #[error("dataset {dataset} has no column {column:?}")]
+    UnknownColumn {
+        /// The dataset.
+        dataset: String,
+        /// The column asked for.
+        column: String,
+    },
+    /// The column holds an identifier, which aggregates never touch.
+    #[error("column {0:?} holds an identifier; it cannot be filtered, grouped or summed")]
+    Identifier(String),
+    /// The use needs another kind of column.
+    #[error("column {column:?} cannot be used {usage}")]
+    WrongUse {
+        /// The column.
+        column: String,
+        /// How it was to be used.
+        usage: &'static str,
+    },
+    /// The dataset lacks what a derived grouping needs.
+    #[error("{grouping} needs the dataset to have {needs}")]
+    Needs {
+        /// The grouping.
+        grouping: &'static str,
+        /// What is missing.
+        needs: &'static str,
+    },
+    /// A value is unusable.
+    #[error("{0}")]
+    BadValue(String),
+}
+
+/// SQL with its parameters, and the names of the output's group columns.
+#[derive(Debug, Clone)]
+pub struct CompiledQuery {
+    /// The statement.
+    pub sql: String,
+    /// Its parameters, in `?N` order.
+    pub params: Vec<Value>,
+    /// The group columns' names, in output order.
+    pub groups: Vec<String>,
+}
+
+/// The most values an `In` filter may list.
+const MAX_IN_VALUES: usize = 1000;
+
+/// Compiles `query` for `schema`.
+pub fn compile(
+    schema: &DatasetSchema,
+    query: &AggregateQuery,
+) -> Result<CompiledQuery, CompileError> {
+    if query.dataset != schema.name {
+        return Err(CompileError::WrongDataset {
+            query: query.dataset.clone(),
+            schema: schema.name.clone(),
+        });
+    }
+    let table = table_name(&schema.name).map_err(|e| CompileError::BadValue(e.to_string()))?;
+    let mut params: Vec<Value> = Vec::new();
+    let bind = |v: Value, params: &mut Vec<Value>| {
+        params.push(v);
+        format!("?{}", params.len())
+    };
+    let has = |role: fn(&ColumnRole) -> bool| schema.columns.iter().any(|c| role(&c.role));
+    let has_date = has(|r| matches!(r, ColumnRole::EventDate | ColumnRole::EventDatetime));
+
+    let mut selects = Vec::new();
+    let mut groups = Vec::new();
+    for (i, g) in query.group_by.iter().enumerate() {
+        let (name, expr) = match g {
+            GroupBy::Column(column) => (column.clone(), column_expr(schema, column, "grouped")?.0),
+            GroupBy::Time(bucket) => {
+                if !has_date {
+                    return Err(CompileError::Needs {
+                        grouping: bucket.name(),
+                        needs: "an event date",
+                    });
+                }
+                if *bucket == TimeBucket::HourBand
+                    && !has(|r| matches!(r, ColumnRole::EventDatetime))
+                {
+                    return Err(CompileError::Needs {
+                        grouping: "hour_band",
+                        needs: "an event time",
+                    });
+                }
+                (bucket.name().to_string(), time_expr(*bucket).to_string())
+            }
+            GroupBy::Age(bands) => {
+                if !has_date || !has(|r| matches!(r, ColumnRole::Dob)) {
+                    return Err(CompileError::Needs {
+                        grouping: "age_band",
+                        needs: "a date of birth and an event date",
+                    });
+                }
+                ("age_band".to_string(), age_expr(*bands, &mut |v| bind(v, &mut params))?)
+            }
+        };
+        selects.push(format!("{expr} AS g{i}"));
+        groups.push(name);
+    }
+
+    let mut wheres = Vec::new();
+    for f in &query.filters {
+        wheres.push(match f {
+            Filter::Equals { column, value } => {
+                let (expr, numeric) = column_expr(schema, column, "filtered")?;
+                format!("{expr} = {}", bind(value_for(value, numeric)?, &mut params))
+            }
+            Filter::In { column, values } => {
+                if values.is_empty() || values.len() > MAX_IN_VALUES {
+                    return Err(CompileError::BadValue(format!(
+                        "a set filter needs 1 to {MAX_IN_VALUES} values"
+                    )));
+                }
+                let (expr, numeric) = column_expr(schema, column, "filtered")?;
+                let mut slots = Vec::new();
+                for v in values {
+                    slots.push(bind(value_for(v, numeric)?, &mut params));
+                }
+                format!("{expr} IN ({})", slots.join(", "))
+            }
+            Filter::NumberRange { column, min, max } => {
+                let (expr, numeric) = column_expr(schema, column, "range-filtered")?;
+                if !numeric {
+                    return Err(CompileError::WrongUse {
+                        column: column.clone(),
+                        usage: "in a numeric range (not numeric)",
+                    });
+                }
+                if min.is_nan() || max.is_nan() || min > max {
+                    return Err(CompileError::BadValue("a numeric range needs min <= max".into()));
+                }
+                let lo = bind(Value::Real(*min), &mut params);
+                let hi = bind(Value::Real(*max), &mut params);
+                format!("{expr} BETWEEN {lo} AND {hi}")
+            }
+            Filter::EventDates { from, to } => {
+                if !has_date {
+                    return Err(CompileError::Needs {
+                        grouping: "a date filter",
+                        needs: "an event date",
+                    });
+                }
+                if from > to {
+                    return Err(CompileError::BadValue("a date range needs from <= to".into()));
+                }
+                let lo = bind(Value::Text(from.to_string()), &mut params);
+                let hi = bind(Value::Text(to.to_string()), &mut params);
+                format!("event_date BETWEEN {lo} AND {hi}")
+            }
+        });
+    }
+
+    let value = match &query.metric {
+        Metric::Rows | Metric::DistinctSubjects => "1".to_string(),
+        Metric::Sum { column } => {
+            let (expr, numeric) = column_expr(schema, column, "summed")?;
+            let Some(ColumnRole::Numeric { min, max }) =
+                schema.columns.iter().find(|c| &c.name == column).map(|c| &c.role)
+            else {
+                return Err(CompileError::WrongUse { column: column.clone(), usage: "summed" });
+            };
+            if !numeric {
+                return Err(CompileError::WrongUse { column: column.clone(), usage: "summed" });
+            }
+            let lo = bind(Value::Real(*min), &mut params);
+            let hi = bind(Value::Real(*max), &mut params);
+            format!("MIN(MAX(COALESCE({expr}, 0), {lo}), {hi})")
+        }
+    };
+    let group_list: Vec<String> = (0..groups.len()).map(|i| format!("g{i}")).collect();
+    let mut base_columns = selects.clone();
+    base_columns.push(format!("{SUBJECT} AS subject"));
+    base_columns.push(format!("{value} AS v"));
+    let where_sql =
+        if wheres.is_empty() { String::new() } else { format!(" WHERE {}", wheres.join(" AND ")) };
+    let mut sql = format!(
+        "WITH base AS (SELECT {}, record_id FROM {table}{where_sql})",
+        base_columns.join(", ")
+    );
+    let source = match query.max_rows_per_subject {
+        Some(k) => {
+            // Contribution bounding: each subject keeps at most k rows of the whole query, so one
+            // person moves the table by at most k (the sensitivity DP noise is scaled to).
+            let k = bind(Value::Integer(i64::from(k.max(1))), &mut params);
+            sql.push_str(
+                ", bounded AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY subject ORDER BY \
+                 record_id) AS nth FROM base) ",
+            );
+            format!("bounded WHERE nth <= {k}")
+        }
+        None => "base".to_string(),
+    };
+    let aggregate = match query.metric {
+        Metric::Rows => "COUNT(*)",
+        Metric::DistinctSubjects => "COUNT(DISTINCT subject)",
+        Metric::Sum { .. } => "TOTAL(v)",
+    };
+    let select_groups =
+        if group_list.is_empty() { String::new() } else { format!("{}, ", group_list.join(", ")) };
+    sql.push_str(&format!(" SELECT {select_groups}{aggregate} FROM {source}"));
+    if !group_list.is_empty() {
+        let list = group_list.join(", ");
+        sql.push_str(&format!(" GROUP BY {list} ORDER BY {list}"));
+    }
+    Ok(CompiledQuery { sql, params, groups })
+}
+
+/// Who a row is about, for distinct counts and contribution bounds: the NHS number when there is
+/// one, else surname, forenames and date of birth, else the record itself.
+const SUBJECT: &str = "COALESCE('n:' || nhs_number, 'p:' || surname || '|' || forenames || '|' || \
+                       dob, 'r:' || record_id)";
+
+/// The SQL expression for a schema column that may be filtered or grouped, and whether it is
+/// numeric.
+fn column_expr(
+    schema: &DatasetSchema,
+    column: &str,
+    usage: &'static str,
+) -> Result<(String, bool), CompileError> {
+    let Some(col) = schema.columns.iter().find(|c| c.name == column) else {
+        return Err(CompileError::UnknownColumn {
+            dataset: schema.name.clone(),
+            column: column.to_string(),
+        });
+    };
+    match &col.role {
+        ColumnRole::Sex => Ok(("sex".into(), false)),
+        ColumnRole::SubjectRole { .. } => Ok(("subject_role".into(), false)),
+        ColumnRole::Category { .. } | ColumnRole::Geography { .. } | ColumnRole::Numeric { .. } => {
+            let numeric = matches!(col.role, ColumnRole::Numeric { .. });
+            attribute_columns(schema)
+                .into_iter()
+                .find(|(c, _)| c.name == column)
+                .map(|(_, sql)| (sql, numeric))
+                .ok_or_else(|| CompileError::UnknownColumn {
+                    dataset: schema.name.clone(),
+                    column: column.to_string(),
+                })
+        }
+        ColumnRole::Ignore => Err(CompileError::WrongUse {
+            column: column.to_string(),
+            usage: if usage == "grouped" { "grouped (it is not stored)" } else { usage },
+        }),
+        _ => Err(CompileError::Identifier(column.to_string())),
+    }
+}
+
+fn value_for(raw: &str, numeric: bool) -> Result<Value, CompileError> {
+    if numeric {
+        raw.parse::<f64>()
+            .map(Value::Real)
+            .map_err(|_| CompileError::BadValue(format!("{raw:?} is not a number")))
+    } else {
+        Ok(Value::Text(raw.to_string()))
+    }
+}
+
+fn time_expr(bucket: TimeBucket) -> &'static str {
+    match bucket {
+        TimeBucket::Day => "event_date",
+        TimeBucket::Week => "date(event_date, '-6 days', 'weekday 1')",
+        TimeBucket::Month => "substr(event_date, 1, 7)",
+        TimeBucket::Quarter => {
+            "substr(event_date, 1, 4) || '-Q' || ((CAST(substr(event_date, 6, 2) AS INTEGER) + 2) / 3)"
+        }
+        TimeBucket::FinancialYear => {
+            "CASE WHEN event_date IS NULL THEN NULL \
+             WHEN CAST(substr(event_date, 6, 2) AS INTEGER) >= 4 \
+             THEN substr(event_date, 1, 4) || '/' || \
+                  substr(CAST(CAST(substr(event_date, 1, 4) AS INTEGER) + 1 AS TEXT), 3, 2) \
+             ELSE CAST(CAST(substr(event_date, 1, 4) AS INTEGER) - 1 AS TEXT) || '/' || \
+                  substr(event_date, 3, 2) END"
+        }
+        TimeBucket::DayOfWeek => {
+            "CASE strftime('%w', event_date) WHEN '1' THEN '1-Mon' WHEN '2' THEN '2-Tue' \
+             WHEN '3' THEN '3-Wed' WHEN '4' THEN '4-Thu' WHEN '5' THEN '5-Fri' \
+             WHEN '6' THEN '6-Sat' WHEN '0' THEN '7-Sun' END"
+        }
+        TimeBucket::HourBand => {
+            "CASE WHEN event_time IS NULL THEN NULL ELSE \
+             printf('%02d-%02d', (CAST(substr(event_time, 1, 2) AS INTEGER) / 4) * 4, \
+                    (CAST(substr(event_time, 1, 2) AS INTEGER) / 4) * 4 + 3) END"
+        }
+    }
+}
+
+/// Exact age in whole years at the event date.
+const AGE: &str = "(CAST(strftime('%Y', event_date) AS INTEGER) - CAST(strftime('%Y', dob) AS INTEGER) \
+                   - (strftime('%m-%d', event_date) < strftime('%m-%d', dob)))";
+
+fn age_expr(
+    bands: AgeBands,
+    bind: &mut dyn FnMut(Value) -> String,
+) -> Result<String, CompileError> {
+    Ok(match bands {
+        AgeBands::Standard => format!(
+            "CASE WHEN dob IS NULL OR event_date IS NULL THEN NULL \
+             WHEN {AGE} < 18 THEN '00-17' WHEN {AGE} < 25 THEN '18-24' \
+             WHEN {AGE} < 35 THEN '25-34' WHEN {AGE} < 45 THEN '35-44' \
+             WHEN {AGE} < 55 THEN '45-54' WHEN {AGE} < 65 THEN '55-64' ELSE '65+' END"
+        ),
+        AgeBands::Width(w) => {
+            if w == 0 {
+                return Err(CompileError::BadValue("an age band width must be at least 1".into()));
+            }
+            let w = bind(Value::Integer(i64::from(w)));
+            format!(
+                "CASE WHEN dob IS NULL OR event_date IS NULL THEN NULL ELSE \
+                 printf('%03d-%03d', ({AGE} / {w}) * {w}, ({AGE} / {w}) * {w} + {w} - 1) END"
+            )
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests;
