@@ -6,34 +6,17 @@
 //! imports them into a fresh dataset store three times, reporting each run and the best.
 //! A fourth run re-imports into the filled store (every row unchanged).
 
-use std::io::{BufRead as _, BufReader, BufWriter, Write as _};
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::time::Instant;
 
 use fedlink_node::dataset::import::import_csv;
-use fedlink_node::dataset::schema::DatasetSchema;
 use fedlink_node::dataset::store::DatasetStore;
 
-const ROWS: usize = 1_000_000;
 const TARGET_ROWS_PER_S: f64 = 200_000.0;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
-    let county = data.join("county-s1.0-seed1");
-    if !county.join("summary.toml").exists() {
-        let _ = std::fs::remove_dir_all(&county);
-        eprintln!("generating the synthetic county (scale 1.0) in {} …", county.display());
-        let config = fedlink_synth::config::SynthConfig::new(1.0, 1);
-        let summary = fedlink_synth::generate(&config, &county, &mut |s| eprintln!("  {s}"))?;
-        eprintln!("  generated in {:.1} s", summary.generation_seconds);
-    }
-    let schema =
-        DatasetSchema::from_toml(&std::fs::read_to_string(county.join("icb/datasets/ecds.toml"))?)?;
-    let extract = data.join("ecds-1m.csv");
-    if !extract.exists() {
-        head(&county.join("icb/data/ecds.csv"), &extract, ROWS)?;
-    }
-
+    let (extract, schema) = common::ecds_1m()?;
     let mut best = 0.0f64;
     for run in 1..=3 {
         let dir = tempfile::tempdir()?;
@@ -65,14 +48,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if best >= TARGET_ROWS_PER_S { "met" } else { "NOT met" }
     );
     Ok(())
-}
-
-/// Copies the header and the first `rows` records of a CSV file (one record per line).
-fn head(from: &Path, to: &Path, rows: usize) -> std::io::Result<()> {
-    let reader = BufReader::new(std::fs::File::open(from)?);
-    let mut writer = BufWriter::new(std::fs::File::create(to)?);
-    for line in reader.lines().take(rows + 1) {
-        writeln!(writer, "{}", line?)?;
-    }
-    writer.flush()
 }

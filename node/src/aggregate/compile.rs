@@ -54,7 +54,10 @@ pub enum CompileError {
     BadValue(String),
 }
 
-/// SQL with its parameters, and the names of the output's group columns.
+/// SQL with its parameters, and how to fold its rows into cells. The SQL selects one row per
+/// record (group values, the metric's value, and who it is about when needed); `run` folds them
+/// in a hash map, which on a million rows is several times faster than SQLite's sorting
+/// GROUP BY, and applies the per-subject contribution bound in the same pass.
 #[derive(Debug, Clone)]
 pub struct CompiledQuery {
     /// The statement.
@@ -63,6 +66,21 @@ pub struct CompiledQuery {
     pub params: Vec<Value>,
     /// The group columns' names, in output order.
     pub groups: Vec<String>,
+    /// What each cell computes.
+    pub metric: MetricKind,
+    /// The most rows one subject may contribute, if bounded.
+    pub max_rows_per_subject: Option<u32>,
+}
+
+/// The fold a metric needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    /// Count rows.
+    Rows,
+    /// Count distinct subjects.
+    DistinctSubjects,
+    /// Sum the (clamped) values.
+    Sum,
 }
 
 /// The most values an `In` filter may list.
@@ -193,42 +211,31 @@ pub fn compile(
             format!("MIN(MAX(COALESCE({expr}, 0), {lo}), {hi})")
         }
     };
-    let group_list: Vec<String> = (0..groups.len()).map(|i| format!("g{i}")).collect();
-    let mut base_columns = selects.clone();
-    base_columns.push(format!("{SUBJECT} AS subject"));
-    base_columns.push(format!("{value} AS v"));
     let where_sql =
         if wheres.is_empty() { String::new() } else { format!(" WHERE {}", wheres.join(" AND ")) };
-    let mut sql = format!(
-        "WITH base AS (SELECT {}, record_id FROM {table}{where_sql})",
-        base_columns.join(", ")
-    );
-    let source = match query.max_rows_per_subject {
-        Some(k) => {
-            // Contribution bounding: each subject keeps at most k rows of the whole query, so one
-            // person moves the table by at most k (the sensitivity DP noise is scaled to).
-            let k = bind(Value::Integer(i64::from(k.max(1))), &mut params);
-            sql.push_str(
-                ", bounded AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY subject ORDER BY \
-                 record_id) AS nth FROM base) ",
-            );
-            format!("bounded WHERE nth <= {k}")
-        }
-        None => "base".to_string(),
-    };
-    let aggregate = match query.metric {
-        Metric::Rows => "COUNT(*)",
-        Metric::DistinctSubjects => "COUNT(DISTINCT subject)",
-        Metric::Sum { .. } => "TOTAL(v)",
-    };
-    let select_groups =
-        if group_list.is_empty() { String::new() } else { format!("{}, ", group_list.join(", ")) };
-    sql.push_str(&format!(" SELECT {select_groups}{aggregate} FROM {source}"));
-    if !group_list.is_empty() {
-        let list = group_list.join(", ");
-        sql.push_str(&format!(" GROUP BY {list} ORDER BY {list}"));
+    // Who a row is about is computed only when the metric or the bound needs it: building it
+    // for a million rows costs more than the count itself.
+    let needs_subject =
+        matches!(query.metric, Metric::DistinctSubjects) || query.max_rows_per_subject.is_some();
+    let mut columns = selects;
+    columns.push(format!("{value} AS v"));
+    if needs_subject {
+        columns.push(format!("{SUBJECT} AS subject"));
     }
-    Ok(CompiledQuery { sql, params, groups })
+    // Rows in storage order (rowid), so a contribution bound keeps the same rows every run.
+    let sql = format!("SELECT {} FROM {table}{where_sql} ORDER BY rowid", columns.join(", "));
+    let metric = match query.metric {
+        Metric::Rows => MetricKind::Rows,
+        Metric::DistinctSubjects => MetricKind::DistinctSubjects,
+        Metric::Sum { .. } => MetricKind::Sum,
+    };
+    Ok(CompiledQuery {
+        sql,
+        params,
+        groups,
+        metric,
+        max_rows_per_subject: query.max_rows_per_subject.map(|k| k.max(1)),
+    })
 }
 
 /// Who a row is about, for distinct counts and contribution bounds: the NHS number when there is
