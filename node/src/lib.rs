@@ -6,6 +6,9 @@
 //! - [`aggregate`]: typed aggregate queries compiled to parameterised SQL.
 //! - [`config`]: the node's config file, resolved into checked settings before start-up.
 //! - [`dataset`]: dataset schemas, CSV import with quarantine, SQLite storage.
+//! - [`disclosure`]: disclosure control: suppression, rounding, protected totals,
+//!   complementary suppression.
+//! - [`privacy`]: exact integer DP noise (discrete Laplace and Gaussian) from the OS CSPRNG.
 //! - [`normalise`]: identifier normalisation (NHS number, names, dates, postcodes, UPRN, sex).
 //! - [`matchkey`]: typed match keys derived from normalised identifiers.
 //! - [`policy`]: the deny-by-default policy and the check that makes an `AuthorisedQuery`.
@@ -23,11 +26,13 @@ pub mod aggregate;
 pub mod config;
 pub mod dataset;
 pub mod describe;
+pub mod disclosure;
 pub mod error;
 pub mod gate;
 pub mod matchkey;
 pub mod normalise;
 pub mod policy;
+pub mod privacy;
 pub mod request;
 pub mod server;
 pub mod service;
