@@ -7,23 +7,11 @@
 use std::path::{Path, PathBuf};
 
 use fedlink_proto::envelope::{LawfulBasis, Requester};
-use fedlink_proto::federation::{Federation, Member, MemberRole};
+use fedlink_proto::federation::{Federation, Member, MemberRole, TlsFiles};
 use fedlink_proto::identity::IdentityKey;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoordinatorError;
-
-/// The `[tls]` table: the coordinator's client certificate and key and the federation CA.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsFiles {
-    /// PEM of the CA that signs the nodes' server certificates.
-    pub ca_cert: PathBuf,
-    /// PEM of the coordinator's client certificate.
-    pub cert: PathBuf,
-    /// PEM of its TLS key.
-    pub key: PathBuf,
-}
 
 /// The `[requester]` table: the analyst on whose behalf queries go out.
 #[derive(Debug, Clone, Serialize, Deserialize)]

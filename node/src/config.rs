@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use fedlink_proto::federation::{Federation, Member, MemberRole};
+use fedlink_proto::federation::{Federation, Member, MemberRole, TlsFiles};
 use fedlink_proto::identity::IdentityKey;
 use serde::{Deserialize, Serialize};
 
@@ -55,19 +55,6 @@ pub enum ConfigError {
         /// The config file that named it.
         config: PathBuf,
     },
-}
-
-/// The `[tls]` table: this node's certificate and key, and the CA that signs members' client
-/// certificates. A partner using its own CA points these at its own files.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsFiles {
-    /// PEM of the CA whose certificates clients must present.
-    pub ca_cert: PathBuf,
-    /// PEM of this node's certificate (server and client auth).
-    pub cert: PathBuf,
-    /// PEM of this node's TLS private key.
-    pub key: PathBuf,
 }
 
 /// The config file as written.

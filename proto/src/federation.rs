@@ -24,6 +24,20 @@ pub enum FederationError {
     },
 }
 
+/// The `[tls]` table of a member's config: its certificate and key, and the CA that signs the
+/// certificates of the members it talks to. A partner with its own PKI points these at its own
+/// files and lists its certificate's SHA-256 in the federation file (deploy/README.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// PEM of the CA whose certificates peers must present.
+    pub ca_cert: std::path::PathBuf,
+    /// PEM of this member's certificate (server and client authentication).
+    pub cert: std::path::PathBuf,
+    /// PEM of this member's TLS private key.
+    pub key: std::path::PathBuf,
+}
+
 /// What a member does in the federation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
