@@ -26,10 +26,18 @@
 use std::fmt;
 
 /// A normalised name: one or more tokens of uppercase A–Z. Made only by [`normalise_name`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Name {
     /// Never empty; each token is non-empty uppercase ASCII letters.
     tokens: Vec<String>,
+}
+
+/// Debug output never shows the name, only how many tokens it has: a value logged by accident
+/// must not put an identifier in a log file. `Display` gives the name on purpose.
+impl std::fmt::Debug for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Name(<{} tokens redacted>)", self.tokens.len())
+    }
 }
 
 impl Name {

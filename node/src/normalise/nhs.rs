@@ -23,10 +23,18 @@ pub fn check_digit(first_nine: &[u8; 9]) -> Option<u8> {
 /// It can only be made by [`NhsNumber::parse`] or [`test_range_number`], so holding one proves
 /// the Modulus 11 check passed. It cannot prove the number belongs to this person (a parent's
 /// or sibling's number passes too; domain.md §4 pitfall 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NhsNumber {
     /// The ten digits as ASCII bytes, no separators.
     digits: [u8; 10],
+}
+
+/// Debug output never shows the number: a value logged by accident (a `{:?}` in a trace)
+/// must not put an identifier in a log file. `Display` and `as_str` give the number on purpose.
+impl std::fmt::Debug for NhsNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NhsNumber(<redacted>)")
+    }
 }
 
 impl NhsNumber {
