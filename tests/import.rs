@@ -261,3 +261,38 @@ fn describe_lists_datasets_with_row_counts() {
         text(&out)
     );
 }
+
+#[test]
+fn importing_while_the_node_serves_keeps_one_consistent_log() {
+    let fed = TestFederation::new();
+    let file = setup(&fed);
+    let mut node = fed.start_node("icb");
+    let describe = || {
+        run(&[
+            "coordinator",
+            "describe",
+            "--config",
+            fed.coordinator_config().to_str().expect("utf8"),
+        ])
+    };
+    let before = describe();
+    assert!(
+        String::from_utf8_lossy(&before.stdout).contains("icb datasets: ed (0 rows)"),
+        "{}",
+        text(&before)
+    );
+    // The import (another process) appends to the same log the serving node appends to.
+    assert!(import(&fed, &file).status.success());
+    let after = describe();
+    let shown = text(&after);
+    assert!(shown.contains("icb datasets: ed (4 rows)"), "{shown}");
+    // The coordinator's receipt proves the log it saw before is a prefix of the log now.
+    let row = String::from_utf8_lossy(&after.stdout)
+        .lines()
+        .find(|l| l.starts_with("icb "))
+        .map(str::to_string)
+        .unwrap_or_default();
+    assert!(row.contains("verified @"), "{shown}");
+    assert!(node.stop());
+    assert!(fed.verify_log("icb").status.success());
+}
