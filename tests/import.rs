@@ -154,6 +154,13 @@ fn broken_rows_go_to_quarantine_with_reasons_and_counts_reconcile() {
             (11, "not_utf8".into()),
         ]
     );
+    // Nothing is lost: the duplicate's raw row is kept whole, like every other refused row.
+    let raw: Vec<u8> = conn
+        .query_row("SELECT raw FROM quarantine WHERE kind = 'duplicate_record_id'", [], |r| {
+            r.get(0)
+        })
+        .expect("duplicate");
+    assert_eq!(raw, b"E8,,Dup,Changed,1990-01-01,CH1 2AB,2025-05-08 12:00,assault".to_vec());
     // Normalised values are stored; placeholders are not.
     let (postcode, surname): (String, String) = conn
         .query_row("SELECT postcode, surname FROM ds_ed WHERE record_id = 'E2'", [], |r| {

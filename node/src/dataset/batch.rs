@@ -6,6 +6,8 @@
 use std::fmt::Write as _;
 use std::ops::Range;
 
+use csv::ByteRecord;
+
 use crate::dataset::row::{AttributeValue, NormalisedRow, Rejection, SetAside};
 
 /// One stored value.
@@ -32,6 +34,9 @@ pub struct RenderedRow {
     pub row_hash: [u8; 32],
     /// This row's cells in the batch, in the store's column order after `line`.
     cells: Range<usize>,
+    /// The raw record, re-encoded as CSV, as a range of the batch's raw buffer: kept so that a
+    /// row refused later (a duplicate id) still goes to quarantine whole.
+    raw: Range<usize>,
 }
 
 /// A refused row of a batch.
@@ -54,6 +59,8 @@ pub struct RowBatch {
     text: String,
     /// All cells, row after row.
     cells: Vec<Cell>,
+    /// The raw records of accepted rows, back to back.
+    raw: Vec<u8>,
     /// Accepted rows, in file order.
     pub rows: Vec<RenderedRow>,
     /// Refused rows, in file order.
@@ -67,6 +74,7 @@ impl RowBatch {
     pub fn with_capacity(rows: usize, cells_per_row: usize) -> Self {
         Self {
             text: String::with_capacity(rows * 160),
+            raw: Vec::with_capacity(rows * 200),
             cells: Vec::with_capacity(rows * cells_per_row),
             rows: Vec::with_capacity(rows),
             ..Default::default()
@@ -93,6 +101,11 @@ impl RowBatch {
         self.text(row.record_id.0, row.record_id.1)
     }
 
+    /// An accepted row's raw record, as CSV.
+    pub fn raw(&self, row: &RenderedRow) -> &[u8] {
+        self.raw.get(row.raw.clone()).unwrap_or(&[])
+    }
+
     /// An accepted row's cells.
     pub fn cells(&self, row: &RenderedRow) -> &[Cell] {
         self.cells.get(row.cells.clone()).unwrap_or(&[])
@@ -115,7 +128,10 @@ impl RowBatch {
     }
 
     /// Renders an accepted row. Cell order: the store's fixed columns, then the attributes.
-    pub fn push_row(&mut self, line: u64, row: &NormalisedRow) {
+    pub fn push_row(&mut self, line: u64, row: &NormalisedRow, record: &ByteRecord, delimiter: u8) {
+        let raw_start = self.raw.len();
+        write_raw(&mut self.raw, record, delimiter);
+        let raw = raw_start..self.raw.len();
         let first = self.cells.len();
         let start = self.text.len();
         self.text.push_str(&row.record_id);
@@ -168,7 +184,30 @@ impl RowBatch {
             record_id,
             row_hash: row.row_hash,
             cells: first..self.cells.len(),
+            raw,
         });
+    }
+}
+
+/// Appends a record as one CSV line (without the line end), quoting fields that need it, so
+/// what quarantine keeps can be pasted back into a file and read as the same record.
+pub fn write_raw(out: &mut Vec<u8>, record: &ByteRecord, delimiter: u8) {
+    for (i, field) in record.iter().enumerate() {
+        if i > 0 {
+            out.push(delimiter);
+        }
+        if field.iter().any(|&b| b == delimiter || b == b'"' || b == b'\n' || b == b'\r') {
+            out.push(b'"');
+            for &b in field {
+                if b == b'"' {
+                    out.push(b'"');
+                }
+                out.push(b);
+            }
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(field);
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use std::time::Instant;
 use csv::ByteRecord;
 use ring::digest;
 
-use crate::dataset::batch::{RefusedRow, RowBatch};
+use crate::dataset::batch::{RefusedRow, RowBatch, write_raw};
 use crate::dataset::plan::{FileError, ImportPlan};
 use crate::dataset::row::{Rejection, SetAside, normalise_record};
 use crate::dataset::schema::DatasetSchema;
@@ -179,7 +179,7 @@ pub fn import_csv(
                     continue;
                 }
                 match normalise_record(plan_ref, &record) {
-                    Ok(row) => batch.push_row(line, &row),
+                    Ok(row) => batch.push_row(line, &row, &record, delimiter),
                     Err(rejection) => {
                         let record_id = plan_ref
                             .roles
@@ -192,7 +192,11 @@ pub fn import_csv(
                             line,
                             record_id,
                             rejection,
-                            raw: raw_record(&record),
+                            raw: {
+                                let mut raw = Vec::new();
+                                write_raw(&mut raw, &record, delimiter);
+                                raw
+                            },
                         });
                     }
                 }
@@ -237,7 +241,7 @@ pub fn import_csv(
                                 if same_content { "same" } else { "different" }
                             ),
                         };
-                        tx.quarantine(row.line, Some(record_id), &rejection, b"")?;
+                        tx.quarantine(row.line, Some(record_id), &rejection, batch.raw(row))?;
                         tally(&mut quarantine, &rejection);
                         counts.quarantined += 1;
                     }
@@ -281,16 +285,4 @@ pub fn import_csv(
 fn tally(map: &mut BTreeMap<&'static str, (u64, String)>, rejection: &Rejection) {
     let entry = map.entry(rejection.kind).or_insert_with(|| (0, rejection.detail.clone()));
     entry.0 += 1;
-}
-
-/// The record's fields re-joined with commas, as kept in quarantine for the operator to fix.
-fn raw_record(record: &ByteRecord) -> Vec<u8> {
-    let mut out = Vec::with_capacity(record.as_slice().len() + record.len());
-    for (i, field) in record.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(field);
-    }
-    out
 }
