@@ -10,10 +10,10 @@ mod common;
 use std::time::Instant;
 
 use fedlink_node::aggregate::compile::compile;
-use fedlink_node::aggregate::query::{AggregateQuery, Filter, GroupBy, Metric, TimeBucket};
 use fedlink_node::aggregate::run::execute;
 use fedlink_node::dataset::import::import_csv;
 use fedlink_node::dataset::store::DatasetStore;
+use fedlink_proto::aggregate::{AggregateQuery, Filter, GroupBy, Metric, TimeBucket};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (extract, schema) = common::ecds_1m()?;
@@ -50,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut cells = 0;
         for _ in 0..3 {
             let started = Instant::now();
-            let compiled = compile(&schema, query)?;
+            let compiled = compile(&schema, query, false)?;
             let table = execute(store.connection(), &compiled)?;
             best = best.min(started.elapsed().as_secs_f64());
             cells = table.len();

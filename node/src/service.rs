@@ -88,4 +88,11 @@ impl pb::node_server::Node for NodeService {
         .await?;
         Ok(Response::new(response))
     }
+
+    async fn aggregate(
+        &self,
+        _request: Request<pb::SignedEnvelope>,
+    ) -> Result<Response<pb::AggregateResponse>, Status> {
+        Err(Status::unimplemented("aggregate queries are being wired up"))
+    }
 }

@@ -9,6 +9,7 @@
 use prost::Message as _;
 use ring::digest;
 
+use crate::aggregate::AggregateRequest;
 use crate::clock::UnixMillis;
 use crate::identity::{IdentityKey, PublicKey, SigningContext};
 use crate::pb;
@@ -172,14 +173,26 @@ pub struct Authorisation {
 }
 
 /// What the query asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum QueryBody {
     /// Describe the node.
     Describe,
+    /// A protected count table over one dataset.
+    Aggregate(AggregateRequest),
+}
+
+impl QueryBody {
+    /// The mode this body belongs to; the envelope's mode must agree.
+    pub fn mode(&self) -> Mode {
+        match self {
+            QueryBody::Describe => Mode::Describe,
+            QueryBody::Aggregate(_) => Mode::Aggregate,
+        }
+    }
 }
 
 /// A query envelope, parsed and validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Envelope {
     /// Unique, never reused.
     pub query_id: QueryId,
@@ -252,8 +265,9 @@ impl Envelope {
                 signature: a.signature.clone(),
             }),
             known_log_size: self.known_log_size,
-            body: Some(match self.body {
+            body: Some(match &self.body {
                 QueryBody::Describe => pb::envelope::Body::Describe(pb::DescribeQuery {}),
+                QueryBody::Aggregate(q) => pb::envelope::Body::Aggregate(q.to_pb()),
             }),
         }
     }
@@ -328,8 +342,18 @@ impl TryFrom<pb::Envelope> for Envelope {
         let basis = wire.lawful_basis.ok_or_else(|| malformed("lawful_basis is missing".into()))?;
         let body = match wire.body {
             Some(pb::envelope::Body::Describe(pb::DescribeQuery {})) => QueryBody::Describe,
+            Some(pb::envelope::Body::Aggregate(q)) => {
+                QueryBody::Aggregate(AggregateRequest::try_from(q)?)
+            }
             None => return Err(malformed("the query body is missing".into())),
         };
+        if body.mode() != mode {
+            return Err(malformed(format!(
+                "the body is a {} query but the mode is {}",
+                body.mode().name(),
+                mode.name()
+            )));
+        }
         if wire.expires_at_ms <= wire.issued_at_ms {
             return Err(malformed("expires_at_ms must be after issued_at_ms".into()));
         }

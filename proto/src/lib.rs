@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //!
+//! - [`aggregate`]: the typed aggregate query and its strict wire parsing.
 //! - [`pb`]: the types generated from `fedlink.proto` (wire shapes only; parse at the edge).
 //! - [`identity`]: Ed25519 identity keys, public keys and domain-separated signatures.
 //! - [`clock`]: the injectable clock every expiry and timestamp reads.
@@ -16,6 +17,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod aggregate;
 pub mod audit;
 pub mod clock;
 pub mod envelope;

@@ -6,10 +6,13 @@
 
 use rusqlite::types::Value;
 
-use crate::aggregate::query::{AgeBands, AggregateQuery, Filter, GroupBy, Metric, TimeBucket};
+use crate::dataset::geography::GEOGRAPHY_LOOKUP_TABLE;
 use crate::dataset::plan::attribute_columns;
-use crate::dataset::schema::{ColumnRole, DatasetSchema};
+use crate::dataset::schema::{self, ColumnRole, DatasetSchema};
 use crate::dataset::store::table_name;
+use fedlink_proto::aggregate::{
+    AgeBands, AggregateQuery, Filter, GeographyLevel, GroupBy, Metric, TimeBucket,
+};
 
 /// Why a query cannot be compiled for a dataset.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -86,10 +89,12 @@ pub enum MetricKind {
 /// The most values an `In` filter may list.
 const MAX_IN_VALUES: usize = 1000;
 
-/// Compiles `query` for `schema`.
+/// Compiles `query` for `schema`. `lookup` says whether the node holds the public LSOA → ward →
+/// local authority lookup, through which coarser geography groups derive from an LSOA column.
 pub fn compile(
     schema: &DatasetSchema,
     query: &AggregateQuery,
+    lookup: bool,
 ) -> Result<CompiledQuery, CompileError> {
     if query.dataset != schema.name {
         return Err(CompileError::WrongDataset {
@@ -136,6 +141,9 @@ pub fn compile(
                     });
                 }
                 ("age_band".to_string(), age_expr(*bands, &mut |v| bind(v, &mut params))?)
+            }
+            GroupBy::Geography(level) => {
+                (level.name().to_string(), geography_expr(schema, *level, lookup)?)
             }
         };
         selects.push(format!("{expr} AS g{i}"));
@@ -275,6 +283,44 @@ fn column_expr(
             usage: if usage == "grouped" { "grouped (it is not stored)" } else { usage },
         }),
         _ => Err(CompileError::Identifier(column.to_string())),
+    }
+}
+
+/// The SQL expression for a geography level: the dataset's own column at that level, else the
+/// level looked up from its LSOA column in the node's public lookup table.
+fn geography_expr(
+    schema: &DatasetSchema,
+    level: GeographyLevel,
+    lookup: bool,
+) -> Result<String, CompileError> {
+    let at = |wanted: schema::GeographyLevel| {
+        let column = schema
+            .columns
+            .iter()
+            .find(|c| matches!(c.role, ColumnRole::Geography { level } if level == wanted))?;
+        attribute_columns(schema).into_iter().find(|(c, _)| c.name == column.name).map(|(_, s)| s)
+    };
+    let wanted = match level {
+        GeographyLevel::Lsoa => schema::GeographyLevel::Lsoa,
+        GeographyLevel::Ward => schema::GeographyLevel::Ward,
+        GeographyLevel::LocalAuthority => schema::GeographyLevel::LocalAuthority,
+    };
+    if let Some(own) = at(wanted) {
+        return Ok(own);
+    }
+    let lsoa = at(schema::GeographyLevel::Lsoa);
+    match (level, lsoa, lookup) {
+        (GeographyLevel::Ward | GeographyLevel::LocalAuthority, Some(lsoa), true) => Ok(format!(
+            "(SELECT {} FROM {GEOGRAPHY_LOOKUP_TABLE} WHERE lsoa = {lsoa})",
+            level.name()
+        )),
+        (GeographyLevel::Ward | GeographyLevel::LocalAuthority, Some(_), false) => {
+            Err(CompileError::Needs {
+                grouping: level.name(),
+                needs: "a geography lookup (node config `geography_lookup`) to derive it from LSOA",
+            })
+        }
+        _ => Err(CompileError::Needs { grouping: level.name(), needs: "a column at that level" }),
     }
 }
 

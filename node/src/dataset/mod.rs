@@ -9,10 +9,12 @@
 //! - [`batch`]: accepted rows rendered for storage, a batch at a time.
 //! - [`store`]: SQLite tables for datasets, quarantine and import runs.
 //! - [`import`]: the streaming import of a CSV file, reconciled.
+//! - [`geography`]: the public LSOA → ward → local authority lookup.
 //! - [`collect`]: imports logged as COLLECTION events in the node's audit log.
 
 pub mod batch;
 pub mod collect;
+pub mod geography;
 pub mod import;
 pub mod plan;
 pub mod row;

@@ -2,11 +2,12 @@
 //! refusals of identifiers and unknown columns before anything reaches SQL.
 
 use super::*;
-use crate::aggregate::query::{AgeBands, AggregateQuery, Filter, GroupBy, Metric, TimeBucket};
 use crate::aggregate::run::{RawCell, execute};
 use crate::dataset::import::import_csv;
 use crate::dataset::store::DatasetStore;
-use crate::normalise::date::Date;
+use fedlink_proto::aggregate::{
+    AgeBands, AggregateQuery, Filter, GroupBy, IsoDate, Metric, TimeBucket,
+};
 
 const SCHEMA: &str = r#"
 name = "ed"
@@ -73,7 +74,7 @@ fn run(
     schema: &DatasetSchema,
     q: &AggregateQuery,
 ) -> Vec<(Vec<String>, i64)> {
-    let compiled = compile(schema, q).expect("compiles");
+    let compiled = compile(schema, q, false).expect("compiles");
     execute(store.connection(), &compiled)
         .expect("runs")
         .into_iter()
@@ -145,8 +146,8 @@ fn filters_distinct_subjects_sums_and_contribution_bounds() {
     bounded.max_rows_per_subject = Some(1);
     assert_eq!(run(&store, &schema, &bounded), cells(&[(&[], 2)]));
     let april = Filter::EventDates {
-        from: Date::from_ymd(2025, 4, 1).expect("date"),
-        to: Date::from_ymd(2025, 4, 30).expect("date"),
+        from: IsoDate::from_ymd(2025, 4, 1).expect("date"),
+        to: IsoDate::from_ymd(2025, 4, 30).expect("date"),
     };
     let q = query(vec![], vec![april], Metric::Sum { column: "age".into() });
     assert_eq!(run(&store, &schema, &q), cells(&[(&[], 45 + 45 + 14)]));
@@ -161,7 +162,7 @@ fn sql_looking_values_are_bound_not_spliced() {
     let evil = Filter::Equals { column: "ward".into(), value: "W1' OR '1'='1".into() };
     let q = query(vec![], vec![evil], Metric::Rows);
     assert_eq!(run(&store, &schema, &q), cells(&[(&[], 0)]));
-    let compiled = compile(&schema, &query(vec![], vec![], Metric::Rows)).expect("compiles");
+    let compiled = compile(&schema, &query(vec![], vec![], Metric::Rows), false).expect("compiles");
     assert!(!compiled.sql.contains('\''.to_string().repeat(2).as_str()));
 }
 
@@ -170,20 +171,23 @@ fn identifiers_unknown_columns_and_sql_looking_names_are_refused_before_sql() {
     let (_d, _store, schema) = store();
     for column in ["nhs", "first", "last", "dob", "id"] {
         let q = query(vec![GroupBy::Column(column.into())], vec![], Metric::Rows);
-        assert_eq!(compile(&schema, &q).unwrap_err(), CompileError::Identifier(column.into()));
+        assert_eq!(
+            compile(&schema, &q, false).unwrap_err(),
+            CompileError::Identifier(column.into())
+        );
     }
     for column in ["ward; DROP TABLE ds_ed; --", "a_ward", "nhs_number", "1=1"] {
         let q = query(vec![GroupBy::Column(column.into())], vec![], Metric::Rows);
         assert!(
-            matches!(compile(&schema, &q), Err(CompileError::UnknownColumn { .. })),
+            matches!(compile(&schema, &q, false), Err(CompileError::UnknownColumn { .. })),
             "{column}"
         );
         let f = Filter::Equals { column: column.into(), value: "x".into() };
-        assert!(compile(&schema, &query(vec![], vec![f], Metric::Rows)).is_err());
+        assert!(compile(&schema, &query(vec![], vec![f], Metric::Rows), false).is_err());
     }
     let q = query(vec![], vec![], Metric::Sum { column: "intent".into() });
-    assert!(matches!(compile(&schema, &q), Err(CompileError::WrongUse { .. })));
+    assert!(matches!(compile(&schema, &q, false), Err(CompileError::WrongUse { .. })));
     let mut other = query(vec![], vec![], Metric::Rows);
     other.dataset = "crimes".into();
-    assert!(matches!(compile(&schema, &other), Err(CompileError::WrongDataset { .. })));
+    assert!(matches!(compile(&schema, &other, false), Err(CompileError::WrongDataset { .. })));
 }
