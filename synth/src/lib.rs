@@ -8,7 +8,9 @@
 //! each agency's extract from it with the agency's own column names, codes, coverage and error
 //! model (domain.md §9(e): errors more frequent for minority ethnic groups, people of no fixed
 //! abode and young men). A truth bundle maps every record to its true person, address and
-//! event, and lists each planted scenario's records.
+//! event, and lists each planted scenario's records. A public folder holds what anyone may
+//! have: the LSOA → ward → local authority lookup with each area's residents (ONS's lookup and
+//! mid-year estimates, [`public`]).
 //!
 //! ```text
 //! OUT/police/        datasets/<dataset>.toml  data/<dataset>.csv  node-datasets.toml
@@ -17,6 +19,7 @@
 //! OUT/council-west/  (same)
 //! OUT/truth/         person.csv address.csv residence.csv record_map.csv scenario.csv
 //!                    scenario_member.csv README.md
+//! OUT/public/        geography.csv ward_population.csv README.md
 //! OUT/summary.toml
 //! ```
 //!
@@ -56,6 +59,7 @@
 //! - [`identity`]: how a person appears in one agency's record.
 //! - [`render`]: each agency's datasets and schemas.
 //! - [`truth`]: the truth bundle.
+//! - [`public`]: the public geography lookup and population.
 //! - [`write`]: output folders, CSV writers, schema files, node config fragments.
 //! - [`error`]: the error type.
 #![forbid(unsafe_code)]
@@ -71,6 +75,7 @@ pub mod identity;
 pub mod ids;
 pub mod names;
 pub mod population;
+pub mod public;
 pub mod render;
 pub mod rng;
 pub mod scenarios;
@@ -131,6 +136,11 @@ pub struct Summary {
     pub people: usize,
     /// Addresses.
     pub addresses: usize,
+    /// The day `public/` counts residents on (the middle day of the period).
+    pub population_date: String,
+    /// Residents on `population_date`: people alive and living at an address in the county
+    /// (the total of `public/geography.csv`; people of no fixed abode are not counted).
+    pub residents: u64,
     /// Rows per node and dataset.
     pub datasets: Vec<DatasetRows>,
     /// Records per planted scenario.
@@ -208,6 +218,8 @@ pub fn generate(
     let scenario_counts = truth::scenarios(&world, &truth_dir, &mut members)?;
     truth::readme(&truth_dir)?;
     progress("truth bundle written");
+    let residents = public::write(&world, &out.join("public"))?;
+    progress(&format!("public geography and population written ({residents} residents)"));
     let summary = Summary {
         seed: config.seed,
         scale: config.scale,
@@ -216,6 +228,8 @@ pub fn generate(
         generation_seconds: (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
         people: world.pop.persons.len(),
         addresses: world.geo.addresses.len(),
+        population_date: public::reference_date(world.period).iso(),
+        residents,
         datasets: counts
             .into_iter()
             .map(|(n, d, r)| DatasetRows { node: n.to_string(), dataset: d.to_string(), rows: r })

@@ -194,7 +194,9 @@ Written by `fedlink synth`. The federation's nodes read only their own folders (
 `icb/`, `council-east/`, `council-west/`); this folder holds the answers, for tests, benchmarks
 and for checking what an analysis found. Ids are plain integers: `person_id` and `address_id`
 index the files below; `event_id` is one true event (an assault is one event whether the ED,
-the police, both or neither recorded it).
+the police, both or neither recorded it). The county's public geography (LSOA → ward → local
+authority lookup) and residents per LSOA and ward are not secret and live apart, in
+`../public/`.
 
 | file | one row per | columns |
 |---|---|---|

@@ -59,6 +59,9 @@ fn same_seed_and_scale_give_the_same_bytes_whatever_the_thread_count() {
         "council-west/datasets/cin_referrals.toml",
         "truth/record_map.csv",
         "truth/README.md",
+        "public/geography.csv",
+        "public/ward_population.csv",
+        "public/README.md",
         "summary.toml",
     ] {
         assert!(one.contains_key(f), "missing {f}");

@@ -7,6 +7,8 @@ mod determinism;
 mod glitches;
 /// Marginals within tolerance of the configured rates.
 mod marginals;
+/// The public folder: the area lookup covers the extracts' codes; populations add up.
+mod public;
 /// Every planted scenario in the truth, its records in the data.
 mod scenarios;
 /// Schemas pass the node's checks; data honour them (headers, codes, bounds, ids, NHS range).
