@@ -10,6 +10,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub struct UnixMillis(pub i64);
 
 impl UnixMillis {
+    /// The UTC calendar date of this instant.
+    pub fn date(self) -> crate::aggregate::IsoDate {
+        crate::aggregate::IsoDate::from_day_number(self.0.div_euclid(86_400_000))
+    }
+
     /// This instant moved by `ms` milliseconds (saturating).
     pub fn plus_ms(self, ms: i64) -> Self {
         Self(self.0.saturating_add(ms))

@@ -13,6 +13,21 @@ pub const REFUSAL_HEADER: &str = "fedlink-refusal";
 /// Binary header that carries the receipt of the audit entry that logged a refusal.
 pub const RECEIPT_HEADER: &str = "fedlink-receipt-bin";
 
+/// A privacy budget too small for a query: whose, for what, and by how much.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetShortfall {
+    /// Whose balance: "requester" or "coordinator".
+    pub scope: String,
+    /// The dataset.
+    pub dataset: String,
+    /// The budget period.
+    pub period: String,
+    /// What this query would charge, in millionths of epsilon.
+    pub requested_micro: u64,
+    /// What is left, in millionths of epsilon.
+    pub remaining_micro: u64,
+}
+
 /// Why a node refused a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
@@ -103,6 +118,61 @@ pub enum Refusal {
     SignatureInvalid,
     /// The request carries no signature.
     SignatureMissing,
+    /// The node holds no dataset of that name.
+    UnknownDataset {
+        /// The dataset asked for.
+        dataset: String,
+    },
+    /// No aggregate rule of the policy covers this dataset for this purpose.
+    DatasetNotPermitted {
+        /// The dataset.
+        dataset: String,
+        /// The envelope's purpose.
+        purpose: String,
+    },
+    /// The policy does not allow this use of a column (filter, group by, sum).
+    ColumnUseNotAllowed {
+        /// The column.
+        column: String,
+        /// The use asked for.
+        usage: String,
+    },
+    /// The policy does not allow this grouping (a time bucket, age bands, a geography level).
+    GroupingNotAllowed {
+        /// The grouping.
+        grouping: String,
+    },
+    /// The policy does not allow this metric on this dataset.
+    MetricNotAllowed {
+        /// The metric.
+        metric: String,
+    },
+    /// The policy answers only its published templates for this dataset: no DP settings for
+    /// queries the requester shapes.
+    ShapedQueriesNotAllowed {
+        /// The dataset.
+        dataset: String,
+    },
+    /// The policy publishes no template of that name for this dataset.
+    UnknownTemplate {
+        /// The template asked for.
+        template: String,
+    },
+    /// The template period is not one of the template's periods.
+    BadTemplatePeriod {
+        /// The period given.
+        period: String,
+        /// What the template expects, e.g. "a financial year like 2025/26".
+        expected: String,
+    },
+    /// The query cannot be answered as asked (a column of the wrong kind, no period for a time
+    /// grouping, too many cells …).
+    QueryInvalid {
+        /// What was wrong.
+        problem: String,
+    },
+    /// Answering would overspend the privacy budget.
+    BudgetExhausted(Box<BudgetShortfall>),
     /// The envelope is addressed to another node.
     WrongAudience {
         /// The envelope's audience.
@@ -134,6 +204,16 @@ impl Refusal {
             Refusal::SignatureInvalid => "envelope.signature_invalid",
             Refusal::SignatureMissing => "envelope.signature_missing",
             Refusal::WrongAudience { .. } => "envelope.audience",
+            Refusal::UnknownDataset { .. } => "aggregate.dataset_unknown",
+            Refusal::DatasetNotPermitted { .. } => "policy.aggregate.dataset",
+            Refusal::ColumnUseNotAllowed { .. } => "policy.aggregate.columns",
+            Refusal::GroupingNotAllowed { .. } => "policy.aggregate.groupings",
+            Refusal::MetricNotAllowed { .. } => "policy.aggregate.metrics",
+            Refusal::ShapedQueriesNotAllowed { .. } => "policy.aggregate.privacy",
+            Refusal::UnknownTemplate { .. } => "policy.aggregate.templates",
+            Refusal::BadTemplatePeriod { .. } => "policy.aggregate.template_period",
+            Refusal::QueryInvalid { .. } => "aggregate.invalid",
+            Refusal::BudgetExhausted(_) => "policy.budget",
         }
     }
 
@@ -152,7 +232,18 @@ impl Refusal {
             | Refusal::WrongAudience { .. }
             | Refusal::PurposeNotAccepted { .. }
             | Refusal::ModeNotEnabled { .. }
-            | Refusal::LawfulBasisNotAccepted { .. } => Code::PermissionDenied,
+            | Refusal::LawfulBasisNotAccepted { .. }
+            | Refusal::DatasetNotPermitted { .. }
+            | Refusal::ColumnUseNotAllowed { .. }
+            | Refusal::GroupingNotAllowed { .. }
+            | Refusal::MetricNotAllowed { .. }
+            | Refusal::ShapedQueriesNotAllowed { .. }
+            | Refusal::UnknownTemplate { .. } => Code::PermissionDenied,
+            Refusal::UnknownDataset { .. } => Code::NotFound,
+            Refusal::BudgetExhausted(_) => Code::ResourceExhausted,
+            Refusal::BadTemplatePeriod { .. } | Refusal::QueryInvalid { .. } => {
+                Code::InvalidArgument
+            }
             Refusal::Malformed { .. }
             | Refusal::ModeMismatch { .. }
             | Refusal::LifetimeTooLong { .. } => Code::InvalidArgument,
@@ -225,6 +316,49 @@ impl fmt::Display for Refusal {
             Refusal::WrongAudience { audience, me } => {
                 write!(f, "the envelope is addressed to {audience:?}, not to this node ({me:?})")
             }
+            Refusal::UnknownDataset { dataset } => {
+                write!(f, "this node holds no dataset {dataset:?}")
+            }
+            Refusal::DatasetNotPermitted { dataset, purpose } => write!(
+                f,
+                "this node's policy has no aggregate rule for dataset {dataset:?} under purpose \
+                 {purpose:?}"
+            ),
+            Refusal::ColumnUseNotAllowed { column, usage } => write!(
+                f,
+                "this node's policy does not allow column {column:?} to be {usage} (the rule \
+                 lists the uses each column allows; unlisted columns allow none)"
+            ),
+            Refusal::GroupingNotAllowed { grouping } => {
+                write!(f, "this node's policy does not allow grouping by {grouping}")
+            }
+            Refusal::MetricNotAllowed { metric } => {
+                write!(f, "this node's policy does not allow the metric {metric}")
+            }
+            Refusal::ShapedQueriesNotAllowed { dataset } => write!(
+                f,
+                "this node answers only its published templates for {dataset:?}: its policy \
+                 sets no differential-privacy budget for queries a requester shapes"
+            ),
+            Refusal::UnknownTemplate { template } => {
+                write!(f, "this node's policy publishes no template {template:?}")
+            }
+            Refusal::BadTemplatePeriod { period, expected } => {
+                write!(f, "template period {period:?} is not {expected}")
+            }
+            Refusal::QueryInvalid { problem } => {
+                write!(f, "the query cannot be answered: {problem}")
+            }
+            Refusal::BudgetExhausted(short) => write!(
+                f,
+                "the {} privacy budget for {:?} in {} has epsilon {} left; \
+                 this query needs {}",
+                short.scope,
+                short.dataset,
+                short.period,
+                crate::audit::budget::micro_to_string(short.remaining_micro),
+                crate::audit::budget::micro_to_string(short.requested_micro)
+            ),
         }
     }
 }

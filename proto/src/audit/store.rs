@@ -1,6 +1,9 @@
 //! The append-only audit log in SQLite (audit-privacy-legal.md §1.3): entries, the perfect
 //! subtrees that make every proof O(log n) reads, and one signed checkpoint per append, all
-//! written in one transaction. The only module of `audit` that does I/O.
+//! written in one transaction. The only module of `audit` that does I/O. The budget ledger's
+//! balances, charged in the same transaction as their entry, are in [`ledger`].
+
+pub(crate) mod ledger;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,6 +13,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 pub use crate::audit::entry::{ENTRY_PREFIX, EntryError, decode_entry, encode_entry};
 
+use crate::audit::budget::{BudgetError, BudgetLimits, BudgetScope, micro_to_string};
 use crate::audit::checkpoint::{Checkpoint, NoteVerifier, sign_checkpoint, valid_key_name};
 use crate::audit::merkle::{Hash, TreeSource, hash_range_from_perfect, leaf_hash, node_hash};
 use crate::audit::proof::{ProveError, consistency_proof, hashes_to_bytes, inclusion_proof};
@@ -20,7 +24,8 @@ use crate::pb;
 /// The schema. `meta` names the log (origin, key) so a file cannot be reopened as another log;
 /// `subtree` holds every perfect subtree (level 0 = leaves), ~2n rows; `checkpoint` holds one
 /// signed note per size. The triggers only stop accidents: whoever can drop them can rewrite
-/// the file, and what stops that is checkpoints held by others (§1.3).
+/// the file, and what stops that is checkpoints held by others (§1.3). The budget ledger's
+/// table is [`ledger::SCHEMA`], created alongside.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -71,6 +76,30 @@ pub const FILE_FORMAT: &str = "fedlink-audit/v1";
 /// Why the log could not be opened, read or appended to.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A charge would take a balance past its limit. Nothing was appended or charged.
+    #[error(
+        "the {scope} privacy budget for this dataset and period is {} epsilon, {} is spent, \
+         and this asks for {} more",
+        micro_to_string(*limit_micro), micro_to_string(*spent_micro),
+        micro_to_string(*requested_micro)
+    )]
+    BudgetExceeded {
+        /// The balance that would be overspent (the coordinator's is checked first).
+        scope: BudgetScope,
+        /// What that balance has spent, in millionths of epsilon.
+        spent_micro: u64,
+        /// Its limit, in millionths of epsilon.
+        limit_micro: u64,
+        /// What the entry charges, in millionths of epsilon.
+        requested_micro: u64,
+    },
+    /// `append_charged` was given an entry with no budget charge.
+    #[error("a charged append needs an entry with a budget charge; this one has none")]
+    ChargeMissing,
+    /// `append` was given an entry with a budget charge, which only `append_charged` checks
+    /// against the limits.
+    #[error("an entry with a budget charge must be appended with its limits (append_charged)")]
+    ChargeNeedsLimits,
     /// Stored data is inconsistent with itself; `fedlink audit verify` says where.
     #[error("the audit log is damaged or was altered: {0}")]
     Corrupt(String),
@@ -96,6 +125,9 @@ pub enum StoreError {
         /// Key given, base64.
         given: String,
     },
+    /// The entry's budget charge does not name a whole balance or charges nothing.
+    #[error("invalid budget charge: {0}")]
+    InvalidCharge(#[from] BudgetError),
     /// The caller claims to have seen more of the log than there is: a fork or a rollback.
     #[error("the caller has seen {known} entries of this log, but it holds only {size}")]
     KnownSizeAhead {
@@ -191,6 +223,8 @@ impl AuditLog {
         let public_key = key.public_key();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(SCHEMA)?;
+        // IF NOT EXISTS, so a log from before the ledger gains an empty one when reopened.
+        tx.execute_batch(ledger::SCHEMA)?;
         let recorded: Option<String> = tx
             .query_row("SELECT value FROM meta WHERE key = 'origin'", [], |r| r.get(0))
             .optional()?;
@@ -236,16 +270,40 @@ impl AuditLog {
     /// With `claim_query_id`, the entry claims that query id; if an entry already holds it,
     /// the append is refused with [`StoreError::QueryIdSeen`] and nothing is written. Checking
     /// and claiming in the same transaction is what makes replay refusal race-free.
+    ///
+    /// Refuses an entry with a budget charge ([`StoreError::ChargeNeedsLimits`]): those go
+    /// through [`AuditLog::append_charged`], so no charge reaches the log unchecked.
     pub fn append(
+        &mut self,
+        entry: pb::AuditEntry,
+        claim_query_id: Option<[u8; 16]>,
+    ) -> Result<Appended, StoreError> {
+        if entry.budget.is_some() {
+            return Err(StoreError::ChargeNeedsLimits);
+        }
+        self.append_in_transaction(entry, claim_query_id, None)
+    }
+
+    /// The one append both `append` and `append_charged` run: claim the query id, charge the
+    /// ledger when given limits, write the entry and its subtrees, sign a checkpoint, all in
+    /// one `BEGIN IMMEDIATE` transaction. Any refusal returns before the commit, and dropping
+    /// the transaction rolls back whatever was written.
+    fn append_in_transaction(
         &mut self,
         mut entry: pb::AuditEntry,
         claim_query_id: Option<[u8; 16]>,
+        limits: Option<&BudgetLimits>,
     ) -> Result<Appended, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let Some(id) = &claim_query_id
             && let Some(first_index) = query_id_on(&tx, id)?
         {
             return Err(StoreError::QueryIdSeen { first_index });
+        }
+        if let Some(limits) = limits {
+            // Reading the balances inside the IMMEDIATE transaction holds the write lock from
+            // check to commit, so two appends can never both fit under the same headroom.
+            ledger::charge(&tx, &entry, limits)?;
         }
         let index = next_index(&tx)?;
         let now = self.clock.now().0;

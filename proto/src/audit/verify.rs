@@ -1,18 +1,26 @@
 //! Offline verification of a whole audit log file, as an auditor runs it: every entry is
 //! re-hashed and re-parsed, the tree is rebuilt, and every signed checkpoint is checked against
-//! it (audit-privacy-legal.md §1.4 checks (a) and (b)). Reads the file only, never writes.
+//! it (audit-privacy-legal.md §1.4 checks (a) and (b)); then the budget ledger is replayed
+//! from the entries and compared with the balances the store recorded ([`ledger`]). Reads the
+//! file only, never writes.
 
+mod ledger;
+
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+use crate::audit::budget::{add_charge, charge_of};
 use crate::audit::checkpoint::{CheckpointError, NoteVerifier, open_checkpoint};
 use crate::audit::entry::{EntryError, decode_entry};
 use crate::audit::merkle::{Hash, MemoryTree, TreeSource, empty_root, leaf_hash};
 use crate::audit::proof::{ProofError, consistency_proof, verify_consistency};
 use crate::audit::store::FILE_FORMAT;
 use crate::identity::PublicKey;
+
+pub use ledger::{LedgerProblem, LedgerReport};
 
 /// Whose key the checkpoints were checked with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +49,8 @@ pub struct VerifyReport {
     pub first_time_ms: Option<i64>,
     /// Time of the last entry, if there is one.
     pub last_time_ms: Option<i64>,
+    /// What the budget ledger's replay found.
+    pub ledger: LedgerReport,
 }
 
 /// Why a log file failed verification. Wherever the fault can be pinned to an entry, the
@@ -92,6 +102,9 @@ pub enum VerifyError {
         /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// The budget balances the store recorded are not what the entries replay to.
+    #[error("budget ledger: {0}")]
+    Ledger(LedgerProblem),
     /// A stored perfect subtree (used to build receipts) disagrees with the entries.
     #[error("subtree at level {level}, index {index}: {problem}")]
     Subtree {
@@ -297,6 +310,9 @@ pub fn verify_log(
     let mut times: Option<(i64, i64)> = None;
     // The last checkpoint that verified: its size and root.
     let mut last = (0u64, empty_root());
+    // The budget ledger, replayed entry by entry so the log is never held in memory.
+    let mut replayed = BTreeMap::new();
+    let mut charges = 0u64;
 
     let mut drain = |tree: &MemoryTree, last: &mut (u64, Hash)| -> Result<(), VerifyError> {
         while let Some(cp) = pending.next_if(|cp| cp.size <= tree.size()) {
@@ -343,6 +359,10 @@ pub fn verify_log(
         }
         times =
             Some(times.map_or((entry.time_ms, entry.time_ms), |(first, _)| (first, entry.time_ms)));
+        if let Some(charge) = charge_of(&entry) {
+            add_charge(&mut replayed, charge);
+            charges += 1;
+        }
         tree.push(computed);
         drain(&tree, &mut last)?;
     }
@@ -366,6 +386,7 @@ pub fn verify_log(
         SubtreeCheck::Read(source) => read(source),
         SubtreeCheck::Bad(err) => err,
     })?;
+    let ledger = ledger::check_ledger(&tx, path, &replayed, charges)?;
     Ok(VerifyReport {
         origin,
         size,
@@ -374,6 +395,7 @@ pub fn verify_log(
         key_source,
         first_time_ms: times.map(|t| t.0),
         last_time_ms: times.map(|t| t.1),
+        ledger,
     })
 }
 
