@@ -17,3 +17,6 @@ mod audit;
 
 // The command line: help texts and exit codes.
 mod cli;
+
+// Aggregate queries: templates, DP and budgets, refusals before SQL.
+mod aggregate;

@@ -79,6 +79,11 @@ pub struct NodeConfigFile {
     /// Shifts the node's clock, in seconds. For tests of clock faults only; never in production.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub danger_clock_offset_s: Option<i64>,
+    /// The public LSOA → ward → local authority lookup (CSV with columns `lsoa`, `ward`,
+    /// `local_authority`), loaded at start-up so that tables can be grouped by ward or local
+    /// authority from an LSOA column, and so geography levels are fixed from public codes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geography_lookup: Option<PathBuf>,
     /// The datasets this node holds, one `[[dataset]]` table each.
     #[serde(default, rename = "dataset", skip_serializing_if = "Vec::is_empty")]
     pub datasets: Vec<DatasetEntry>,
@@ -118,6 +123,8 @@ pub struct NodeSettings {
     pub danger_clock_offset_s: i64,
     /// The datasets' schemas, in config order.
     pub datasets: Vec<DatasetSchema>,
+    /// The public geography lookup file, if configured.
+    pub geography_lookup: Option<PathBuf>,
 }
 
 impl NodeSettings {
@@ -206,6 +213,7 @@ impl NodeSettings {
             key_pem: read(&at(&file.tls.key), "the node TLS key (key `tls.key`)")?,
             danger_clock_offset_s: file.danger_clock_offset_s.unwrap_or(0),
             datasets,
+            geography_lookup: file.geography_lookup.as_ref().map(|p| at(p)),
         })
     }
 }

@@ -45,7 +45,7 @@ pub fn apply(
 
 /// Each configured dataset with its row count (0 until imported).
 fn dataset_summaries(state: &NodeState) -> Result<Vec<pb::DatasetSummary>, NodeError> {
-    let path = state.data_dir.join("datasets.db");
+    let path = state.datasets_db();
     let counts = if path.exists() {
         DatasetStore::open(&path)
             .and_then(|store| store.row_counts())
@@ -56,9 +56,9 @@ fn dataset_summaries(state: &NodeState) -> Result<Vec<pb::DatasetSummary>, NodeE
     Ok(state
         .datasets
         .iter()
-        .map(|name| pb::DatasetSummary {
-            name: name.clone(),
-            rows: counts.iter().find(|(n, _)| n == name).map_or(0, |(_, rows)| *rows),
+        .map(|schema| pb::DatasetSummary {
+            name: schema.name.clone(),
+            rows: counts.iter().find(|(n, _)| n == &schema.name).map_or(0, |(_, rows)| *rows),
         })
         .collect())
 }

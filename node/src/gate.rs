@@ -9,13 +9,14 @@
 
 use std::sync::{Arc, Mutex};
 
+use fedlink_proto::audit::budget::{BudgetKey, BudgetLimits};
 use fedlink_proto::audit::store::{AuditLog, StoreError};
 use fedlink_proto::clock::Clock;
 use fedlink_proto::envelope::{
     Envelope, VerifiedEnvelope, lawful_basis_to_pb, mode_to_pb, requester_to_pb, role_to_pb,
 };
 use fedlink_proto::pb;
-use fedlink_proto::refusal::Refusal;
+use fedlink_proto::refusal::{BudgetShortfall, Refusal};
 
 use crate::error::NodeError;
 use crate::policy::AuthorisedQuery;
@@ -145,10 +146,6 @@ impl AuditGate {
     }
 
     fn deny_inner(&self, denial: Denial, known_log_size: u64) -> tonic::Status {
-        let mut status = tonic::Status::new(denial.refusal.code(), denial.refusal.to_string());
-        if let Ok(v) = tonic::metadata::MetadataValue::try_from(denial.refusal.rule()) {
-            status.metadata_mut().insert(fedlink_proto::refusal::REFUSAL_HEADER, v);
-        }
         let env = denial.verified.as_ref().map(|v| v.envelope());
         let mut query = env.map(|e| query_record(e, denial.envelope_hash.unwrap_or_default()));
         if query.is_none() {
@@ -171,6 +168,21 @@ impl AuditGate {
             (Refusal::Replayed { .. }, _) | (_, None) => None,
             (_, Some(e)) => Some(*e.query_id.as_bytes()),
         };
+        self.status_with_receipt(&denial.refusal, entry, claim, known_log_size)
+    }
+
+    /// Appends a refusal entry and builds the status that carries its rule and receipt.
+    fn status_with_receipt(
+        &self,
+        refusal: &Refusal,
+        entry: pb::AuditEntry,
+        claim: Option<[u8; 16]>,
+        known_log_size: u64,
+    ) -> tonic::Status {
+        let mut status = tonic::Status::new(refusal.code(), refusal.to_string());
+        if let Ok(v) = tonic::metadata::MetadataValue::try_from(refusal.rule()) {
+            status.metadata_mut().insert(fedlink_proto::refusal::REFUSAL_HEADER, v);
+        }
         let receipt = self.lock().map_err(|e| e.to_string()).and_then(|mut log| {
             let appended = log.append(entry, claim).map_err(|e| e.to_string())?;
             let from = known_log_size.min(appended.size);
@@ -218,6 +230,76 @@ impl AuditGate {
         let appended = log.append(entry, None)?;
         let from = env.known_log_size.min(appended.size);
         Ok(log.receipt(appended.index, from)?)
+    }
+
+    /// Logs what leaves for a logged query together with its privacy-budget charge. The charge
+    /// is checked against `limits` and booked in the same transaction as the entry, so two
+    /// concurrent queries can never both spend the last of a budget. Overspending logs a
+    /// refusal instead and returns its status.
+    pub fn disclose_charged(
+        &self,
+        logged: &Logged<AuthorisedQuery>,
+        output: pb::OutputRecord,
+        charge: pb::BudgetCharge,
+        limits: &BudgetLimits,
+    ) -> Result<pb::Receipt, NodeError> {
+        let checked = logged.query().checked();
+        let env = checked.envelope();
+        let entry = pb::AuditEntry {
+            event_type: pb::EventType::Disclosure as i32,
+            decision: pb::Decision::Allowed as i32,
+            rule: output.disclosure_rule.clone(),
+            reason: format!("{} answer released", env.mode.name()),
+            actor: Some(actor(Some(checked.peer()), None, Some(env))),
+            query: Some(query_record(env, checked.hash())),
+            output: Some(output),
+            recipients: vec![env.coordinator.clone()],
+            request_index: Some(logged.request_index()),
+            budget: Some(charge.clone()),
+            ..Default::default()
+        };
+        let mut log = self.lock()?;
+        match log.append_charged(entry, limits) {
+            Ok(appended) => {
+                let from = env.known_log_size.min(appended.size);
+                Ok(log.receipt(appended.index, from)?)
+            }
+            Err(StoreError::BudgetExceeded { scope, spent_micro, limit_micro, .. }) => {
+                drop(log);
+                let refusal = Refusal::BudgetExhausted(Box::new(BudgetShortfall {
+                    scope: scope.as_str().to_string(),
+                    dataset: charge.dataset,
+                    period: charge.period,
+                    requested_micro: charge.epsilon_micro,
+                    remaining_micro: limit_micro.saturating_sub(spent_micro),
+                }));
+                Err(NodeError::Refused(self.refuse(logged, &refusal)))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Logs the refusal of a query that was already admitted (its request entry holds the query
+    /// id, so this entry points back to it) and returns the status to send.
+    pub fn refuse(&self, logged: &Logged<AuthorisedQuery>, refusal: &Refusal) -> tonic::Status {
+        let checked = logged.query().checked();
+        let env = checked.envelope();
+        let entry = pb::AuditEntry {
+            event_type: pb::EventType::Consultation as i32,
+            decision: pb::Decision::Denied as i32,
+            rule: refusal.rule().into(),
+            reason: refusal.to_string(),
+            actor: Some(actor(Some(checked.peer()), None, Some(env))),
+            query: Some(query_record(env, checked.hash())),
+            request_index: Some(logged.request_index()),
+            ..Default::default()
+        };
+        self.status_with_receipt(refusal, entry, None, env.known_log_size)
+    }
+
+    /// A privacy-budget balance, in millionths of ε.
+    pub fn balance(&self, key: &BudgetKey) -> Result<u64, NodeError> {
+        Ok(self.lock()?.balance(key)?)
     }
 
     /// Milliseconds since the epoch by the node's clock.

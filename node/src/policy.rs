@@ -2,8 +2,11 @@
 //! node accepts, how long an envelope may live and how far clocks may drift, and which query
 //! modes are enabled. Every refusal names the rule that refused.
 //!
-//! Later issues extend this file with per-dataset column uses, disclosure control, budgets and
-//! linkage templates; each section stays deny-by-default.
+//! The `[[aggregate]]` rules (per dataset and purpose: column uses, disclosure control, DP
+//! settings, published templates) and the `[budget]` table live in [`aggregate`]; each section
+//! stays deny-by-default.
+
+pub mod aggregate;
 
 use fedlink_proto::envelope::{LawfulBasis, Mode};
 use fedlink_proto::refusal::Refusal;
@@ -49,6 +52,9 @@ pub struct Modes {
     /// Answer `describe` (identity, datasets, policy summary, log size).
     #[serde(default)]
     pub describe: bool,
+    /// Answer aggregate queries, as the `[[aggregate]]` rules allow.
+    #[serde(default)]
+    pub aggregate: bool,
 }
 
 /// A policy file as written.
@@ -66,6 +72,12 @@ pub struct Policy {
     /// Enabled modes.
     #[serde(default)]
     pub modes: Modes,
+    /// Privacy-budget limits; required when any aggregate rule has DP settings.
+    #[serde(default)]
+    pub budget: Option<aggregate::BudgetSettings>,
+    /// Aggregate rules, one per dataset and set of purposes.
+    #[serde(default)]
+    pub aggregate: Vec<aggregate::AggregateRule>,
 }
 
 /// A query that passed every envelope check and the policy. Only [`Policy::authorise`] makes one.
@@ -79,6 +91,11 @@ impl AuthorisedQuery {
     pub fn checked(&self) -> &CheckedEnvelope {
         &self.checked
     }
+
+    /// Gives the verified envelope back, for logging a refusal in full.
+    pub fn into_verified(self) -> fedlink_proto::envelope::VerifiedEnvelope {
+        self.checked.into_verified()
+    }
 }
 
 impl Policy {
@@ -91,7 +108,34 @@ impl Policy {
         if policy.envelope.max_lifetime_s == 0 || policy.envelope.max_lifetime_s > 3600 {
             return Err("key `envelope.max_lifetime_s` must be between 1 and 3600".into());
         }
+        for (i, rule) in policy.aggregate.iter().enumerate() {
+            rule.validate(i)?;
+        }
+        match &policy.budget {
+            Some(budget) => {
+                budget.limits()?;
+            }
+            None if policy.aggregate.iter().any(|r| r.privacy.is_some()) => {
+                return Err("an aggregate rule sets `privacy` but there is no `[budget]`".into());
+            }
+            None => {}
+        }
         Ok(policy)
+    }
+
+    /// The aggregate rule covering `dataset` for `purpose`: the first that names both.
+    pub fn aggregate_rule(
+        &self,
+        dataset: &str,
+        purpose: &str,
+    ) -> Result<&aggregate::AggregateRule, Refusal> {
+        self.aggregate
+            .iter()
+            .find(|r| r.dataset == dataset && r.purposes.iter().any(|p| p == purpose))
+            .ok_or_else(|| Refusal::DatasetNotPermitted {
+                dataset: dataset.to_string(),
+                purpose: purpose.to_string(),
+            })
     }
 
     /// Checks an envelope against the policy: coordinator, purpose, lawful basis, mode. A
@@ -118,7 +162,8 @@ impl Policy {
         }
         let enabled = match env.mode {
             Mode::Describe => self.modes.describe,
-            Mode::Aggregate | Mode::LinkedCount | Mode::FlagBack | Mode::Overlap => false,
+            Mode::Aggregate => self.modes.aggregate,
+            Mode::LinkedCount | Mode::FlagBack | Mode::Overlap => false,
         };
         if !enabled {
             return Err(Refusal::ModeNotEnabled { mode: env.mode.name().to_string() });

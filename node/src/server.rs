@@ -62,6 +62,9 @@ pub enum ServeError {
     /// The start-up audit entry could not be written.
     #[error("cannot write the start-up audit entry: {0}")]
     StartEntry(String),
+    /// The public geography lookup could not be loaded.
+    #[error("cannot load the geography lookup")]
+    GeographyLookup(#[from] crate::dataset::geography::LookupError),
 }
 
 /// A node that has opened its log and bound its port, ready to serve.
@@ -103,6 +106,10 @@ impl BoundNode {
             )
             .map_err(|e| ServeError::StartEntry(e.to_string()))?;
 
+        if let Some(path) = &settings.geography_lookup {
+            load_geography_lookup(path, &settings.data_dir.join("datasets.db"))?;
+        }
+
         let tls = ServerTlsConfig::new()
             .identity(Identity::from_pem(&settings.cert_pem, &settings.key_pem))
             .client_ca_root(Certificate::from_pem(&settings.ca_pem));
@@ -113,7 +120,7 @@ impl BoundNode {
             .local_addr()
             .map_err(|source| ServeError::Bind { addr: settings.listen, source })?;
         let state = Arc::new(NodeState {
-            datasets: settings.datasets.iter().map(|d| d.name.clone()).collect(),
+            datasets: settings.datasets,
             data_dir: settings.data_dir.clone(),
             me: settings.me,
             federation: settings.federation,
@@ -182,4 +189,18 @@ impl tonic::service::Interceptor for MemberCheck {
             ))
         }
     }
+}
+
+/// Loads the public geography lookup into the dataset store, replacing what was there.
+fn load_geography_lookup(
+    path: &std::path::Path,
+    datasets_db: &std::path::Path,
+) -> Result<(), ServeError> {
+    use crate::dataset::geography::{LookupError, read_lookup, store_lookup};
+    let lookup = read_lookup(path)?;
+    let mut conn = rusqlite::Connection::open(datasets_db).map_err(LookupError::Store)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(LookupError::Store)?;
+    store_lookup(&mut conn, &lookup)?;
+    tracing::info!(lsoas = lookup.len(), file = %path.display(), "geography lookup loaded");
+    Ok(())
 }

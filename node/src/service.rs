@@ -6,15 +6,16 @@ use std::sync::Arc;
 
 use fedlink_proto::envelope::{Mode, SignedEnvelope};
 use fedlink_proto::pb;
+use fedlink_proto::refusal::Refusal;
 use tonic::transport::CertificateDer;
 use tonic::{Request, Response, Status};
 
-use crate::describe;
 use crate::error::NodeError;
 use crate::gate::{Denial, Logged};
 use crate::policy::AuthorisedQuery;
 use crate::request::{EnvelopeContext, authenticate_peer, check_envelope};
 use crate::state::NodeState;
+use crate::{aggregate, describe};
 
 /// The gRPC service.
 pub struct NodeService {
@@ -35,6 +36,18 @@ fn admit(
     wire: pb::SignedEnvelope,
     rpc_mode: Mode,
 ) -> Result<Logged<AuthorisedQuery>, NodeError> {
+    admit_with(state, certs, wire, rpc_mode, |_| Ok(())).map(|(logged, ())| logged)
+}
+
+/// [`admit`], with a mode's own policy check run after the common ones and before logging, so
+/// that its refusals are logged like any other and its result (a plan) travels with the query.
+fn admit_with<P>(
+    state: &NodeState,
+    certs: Option<Arc<Vec<CertificateDer<'static>>>>,
+    wire: pb::SignedEnvelope,
+    rpc_mode: Mode,
+    check: impl FnOnce(&AuthorisedQuery) -> Result<P, Refusal>,
+) -> Result<(Logged<AuthorisedQuery>, P), NodeError> {
     let signed = SignedEnvelope::from(wire);
     let envelope_hash = Some(signed.envelope_hash());
     let deny = |refusal, peer, verified| {
@@ -51,15 +64,25 @@ fn admit(
         now: state.audit.clock().now(),
     };
     let seen = |id: &[u8; 16]| {
-        state.audit.query_id_seen(id).map_err(|e| {
-            fedlink_proto::refusal::Refusal::AuditUnavailable { problem: e.to_string() }
-        })
+        state
+            .audit
+            .query_id_seen(id)
+            .map_err(|e| Refusal::AuditUnavailable { problem: e.to_string() })
     };
     let checked = check_envelope(peer, signed, &ctx, seen)
         .map_err(|r| deny(r.refusal, evidence.clone(), r.verified))?;
-    let authorised =
-        state.policy.authorise(checked).map_err(|r| deny(r.refusal, evidence, r.verified))?;
-    state.audit.admit(authorised)
+    let authorised = state
+        .policy
+        .authorise(checked)
+        .map_err(|r| deny(r.refusal, evidence.clone(), r.verified))?;
+    let planned = match check(&authorised) {
+        Ok(p) => p,
+        Err(refusal) => {
+            let verified = Some(authorised.into_verified());
+            return Err(deny(refusal, evidence, verified));
+        }
+    };
+    Ok((state.audit.admit(authorised)?, planned))
 }
 
 async fn blocking<T: Send + 'static>(
@@ -91,8 +114,19 @@ impl pb::node_server::Node for NodeService {
 
     async fn aggregate(
         &self,
-        _request: Request<pb::SignedEnvelope>,
+        request: Request<pb::SignedEnvelope>,
     ) -> Result<Response<pb::AggregateResponse>, Status> {
-        Err(Status::unimplemented("aggregate queries are being wired up"))
+        let certs = request.peer_certs();
+        let wire = request.into_inner();
+        let state = Arc::clone(&self.state);
+        let response = blocking(move || {
+            let (logged, plan) = admit_with(&state, certs, wire, Mode::Aggregate, |authorised| {
+                aggregate::answer::plan(&state, authorised)
+            })?;
+            let released = aggregate::answer::apply(&state, &logged, plan)?;
+            aggregate::answer::respond(&state, &logged, released)
+        })
+        .await?;
+        Ok(Response::new(response))
     }
 }

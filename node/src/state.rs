@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use fedlink_proto::federation::{Federation, Member};
 
+use crate::dataset::schema::DatasetSchema;
 use crate::gate::AuditGate;
 use crate::policy::Policy;
 
@@ -18,8 +19,20 @@ pub struct NodeState {
     pub policy: Policy,
     /// The audit log, behind the gate that makes answers wait for it.
     pub audit: AuditGate,
-    /// The configured datasets' names, in config order.
-    pub datasets: Vec<String>,
+    /// The configured datasets' schemas, in config order.
+    pub datasets: Vec<DatasetSchema>,
     /// The data folder (`datasets.db` and `audit.db`).
     pub data_dir: PathBuf,
+}
+
+impl NodeState {
+    /// The dataset store's file.
+    pub fn datasets_db(&self) -> PathBuf {
+        self.data_dir.join("datasets.db")
+    }
+
+    /// The schema of a configured dataset.
+    pub fn schema(&self, name: &str) -> Option<&DatasetSchema> {
+        self.datasets.iter().find(|d| d.name == name)
+    }
 }

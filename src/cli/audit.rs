@@ -56,6 +56,7 @@ pub fn verify(args: &VerifyArgs) -> Result<Outcome> {
                      --federation and --member to pin it to the federation file"
                 ),
             }
+            println!("{}", report.ledger);
             Ok(Outcome::Success)
         }
         Err(e) => {

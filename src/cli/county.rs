@@ -1,5 +1,6 @@
 //! Loading a synthetic county into a federation's nodes: attach each node's dataset schemas
-//! (the `node-datasets.toml` fragment `fedlink synth` writes) to its config, then import every
+//! (the `node-datasets.toml` fragment `fedlink synth` writes) to its config, point it at the
+//! county's public geography lookup, give it the demo's aggregate rules, then import every
 //! dataset's extract, as a partner's IT team would with `fedlink node import`.
 
 use std::path::{Path, PathBuf};
@@ -38,6 +39,42 @@ pub fn attach(node_config: &Path, synth_node_dir: &Path) -> Result<Vec<(String, 
     std::fs::write(node_config, config)
         .with_context(|| format!("writing {}", node_config.display()))?;
     Ok(datasets)
+}
+
+/// The demo's aggregate rules for each node that answers aggregates (the councils answer
+/// none: deny by default).
+fn demo_aggregate_rules(node: &str) -> Option<&'static str> {
+    match node {
+        "police" => Some(include_str!("demo_policies/police.toml")),
+        "icb" => Some(include_str!("demo_policies/icb.toml")),
+        _ => None,
+    }
+}
+
+/// Points a node at the county's public geography lookup and, for the nodes that answer
+/// aggregates, enables them with the demo's rules. The node checks the policy when it starts.
+pub fn attach_analysis(node: &str, node_config: &Path, public_dir: &Path) -> Result<()> {
+    let lookup = std::path::absolute(public_dir.join("geography.csv"))
+        .with_context(|| format!("finding {}", public_dir.display()))?;
+    let mut config = std::fs::read_to_string(node_config)
+        .with_context(|| format!("reading {}", node_config.display()))?;
+    // A top-level key must come before the first table.
+    let line = format!(
+        "# The public LSOA -> ward -> local authority lookup.\ngeography_lookup = {:?}\n\n[tls]",
+        lookup.display().to_string()
+    );
+    config = config.replacen("[tls]", &line, 1);
+    std::fs::write(node_config, config)
+        .with_context(|| format!("writing {}", node_config.display()))?;
+
+    let Some(rules) = demo_aggregate_rules(node) else { return Ok(()) };
+    let policy_path = node_config.with_file_name("policy.toml");
+    let policy = std::fs::read_to_string(&policy_path)
+        .with_context(|| format!("reading {}", policy_path.display()))?;
+    let enabled = policy.replacen("aggregate = false", "aggregate = true", 1);
+    std::fs::write(&policy_path, format!("{enabled}\n{rules}"))
+        .with_context(|| format!("writing {}", policy_path.display()))?;
+    Ok(())
 }
 
 /// Imports a node's datasets, in order, through the same path as `fedlink node import`.
@@ -113,4 +150,27 @@ pub fn render_table(imports: &[(String, ImportSummary)]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use fedlink_node::policy::Policy;
+
+    use super::demo_aggregate_rules;
+    use crate::cli::federation::starting_policy;
+
+    /// The demo's rules load as a node would load them, with aggregates enabled.
+    #[test]
+    fn the_demo_policies_load() {
+        for node in ["police", "icb"] {
+            let base = starting_policy(node, "coordinator");
+            let rules = demo_aggregate_rules(node).expect("rules");
+            let text =
+                format!("{}\n{rules}", base.replacen("aggregate = false", "aggregate = true", 1));
+            let policy = Policy::from_toml(&text).unwrap_or_else(|e| panic!("{node}: {e}"));
+            assert!(policy.modes.aggregate, "{node}");
+            assert!(!policy.aggregate.is_empty(), "{node}");
+        }
+        assert!(demo_aggregate_rules("council-east").is_none(), "councils answer no aggregates");
+    }
 }

@@ -126,6 +126,7 @@ pub async fn run(args: &DemoArgs) -> Result<Outcome> {
     let mut imports = Vec::new();
     for (name, config) in &created.node_configs {
         let datasets = county::attach(config, &synth_dir.join(name))?;
+        county::attach_analysis(name, config, &synth_dir.join("public"))?;
         for s in county::import_all(config, &datasets, "demo")? {
             imports.push((name.clone(), s));
         }

@@ -218,7 +218,7 @@ key = "tls/key.pem"
     )
 }
 
-fn starting_policy(name: &str, coordinator: &str) -> String {
+pub(crate) fn starting_policy(name: &str, coordinator: &str) -> String {
     format!(
         r#"# Policy of node {name}. Deny by default: anything not allowed here is refused, and
 # every refusal names the rule that refused it.
@@ -244,6 +244,8 @@ max_clock_skew_s = 120
 [modes]
 # Which kinds of query are enabled at all.
 describe = true
+# Aggregate counts, as [[aggregate]] rules allow (see deploy/README.md). Off until rules exist.
+aggregate = false
 "#
     )
 }

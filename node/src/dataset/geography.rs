@@ -79,10 +79,10 @@ pub fn read_lookup(path: &Path) -> Result<BTreeMap<String, Placement>, LookupErr
         };
         let lsoa = code(l, "lsoa")?;
         let placement = Placement { ward: code(w, "ward")?, local_authority: code(a, "la")? };
-        if let Some(earlier) = map.insert(lsoa.clone(), placement.clone()) {
-            if earlier != placement {
-                return Err(bad(format!("LSOA {lsoa} is placed twice, differently")));
-            }
+        if let Some(earlier) = map.insert(lsoa.clone(), placement.clone())
+            && earlier != placement
+        {
+            return Err(bad(format!("LSOA {lsoa} is placed twice, differently")));
         }
     }
     Ok(map)
