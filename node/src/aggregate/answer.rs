@@ -22,10 +22,12 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::aggregate::compile::{CompiledQuery, compile};
 use crate::aggregate::levels::{MISSING, levels};
-use crate::aggregate::run::execute;
+use crate::aggregate::run::{RawCell, execute};
 use crate::dataset::geography::GEOGRAPHY_LOOKUP_TABLE;
 use crate::dataset::schema::{ColumnRole, DatasetSchema};
-use crate::disclosure::{CountKind, CountTable, Dimension, ReleasedCell, SdcRules, protect};
+use crate::disclosure::{
+    CountKind, CountTable, Dimension, ProtectedTable, ReleasedCell, SdcRules, protect,
+};
 use crate::error::NodeError;
 use crate::gate::Logged;
 use crate::policy::AuthorisedQuery;
@@ -213,44 +215,13 @@ pub fn apply(
     let raw = execute(&conn, &plan.compiled).map_err(|e| internal(&e))?;
     drop(conn);
 
-    // Fold raw cells into the fixed levels: anything outside a dimension's vocabulary counts
-    // as missing.
-    let dims = &plan.dimensions;
-    let mut counts = vec![0i64; dims.iter().map(|d| d.levels().len()).product()];
-    for cell in raw {
-        let mut index = 0;
-        for (d, value) in dims.iter().zip(cell.groups.iter().chain(std::iter::repeat(&None))) {
-            let position = value
-                .as_deref()
-                .and_then(|v| d.position(v))
-                .or_else(|| d.position(MISSING))
-                .or_else(|| (d.levels().len() == 1).then_some(0))
-                .ok_or_else(|| internal(&format!("a value outside dimension {}", d.name())))?;
-            index = index * d.levels().len() + position;
-        }
-        counts[index] = counts[index].saturating_add(cell.value);
-    }
-
-    let kind = match &plan.noise {
-        None => CountKind::Exact,
-        Some(noise) => {
-            let mut rng = OsRandom::new();
-            for count in &mut counts {
-                let exact = u64::try_from(*count).unwrap_or(0);
-                *count = noise.mechanism.add_to(exact, &mut rng).map_err(|e| internal(&e))?;
-            }
-            CountKind::Noised
-        }
-    };
-    let table = CountTable::new(kind, dims.clone(), counts).map_err(|e| internal(&e))?;
-    // Margins are protected for one- and two-way tables; a wider table is released without
-    // them rather than with totals complementary suppression has not checked.
     let rules = SdcRules {
-        release_margins: plan.resolved.disclosure.release_margins && dims.len() <= 2,
+        release_margins: plan.resolved.disclosure.release_margins && plan.dimensions.len() <= 2,
         ..plan.resolved.disclosure
     };
-    let protected = protect(&table, &rules).map_err(|e| internal(&e))?;
-    drop(table);
+    let protected =
+        release_table(&plan.dimensions, raw, plan.noise.as_ref().map(|n| &n.mechanism), &rules)?;
+    let dims = &plan.dimensions;
 
     let count = |c: ReleasedCell| pb::ReleasedCount {
         value: Some(match c.value() {
@@ -310,6 +281,47 @@ pub fn apply(
         period: plan.resolved.template.as_ref().map(|t| t.1.clone()).unwrap_or_default(),
     };
     Ok(Released { table, plan })
+}
+
+/// Folds raw cells into the table's fixed levels (anything outside a dimension's vocabulary
+/// counts as missing), adds noise to every cell when a mechanism is given, and protects the
+/// result. Margins are released only for one- and two-way tables: a wider table goes without
+/// them rather than with totals complementary suppression has not checked (callers set
+/// `rules` accordingly).
+pub fn release_table(
+    dims: &[Dimension],
+    raw: Vec<RawCell>,
+    noise: Option<&DiscreteLaplace>,
+    rules: &SdcRules,
+) -> Result<ProtectedTable, NodeError> {
+    let internal = |e: &dyn std::fmt::Display| NodeError::Internal(format!("aggregate: {e}"));
+    let mut counts = vec![0i64; dims.iter().map(|d| d.levels().len()).product()];
+    for cell in raw {
+        let mut index = 0;
+        for (d, value) in dims.iter().zip(cell.groups.iter().chain(std::iter::repeat(&None))) {
+            let position = value
+                .as_deref()
+                .and_then(|v| d.position(v))
+                .or_else(|| d.position(MISSING))
+                .or_else(|| (d.levels().len() == 1).then_some(0))
+                .ok_or_else(|| internal(&format!("a value outside dimension {}", d.name())))?;
+            index = index * d.levels().len() + position;
+        }
+        counts[index] = counts[index].saturating_add(cell.value);
+    }
+    let kind = match noise {
+        None => CountKind::Exact,
+        Some(mechanism) => {
+            let mut rng = OsRandom::new();
+            for count in &mut counts {
+                let exact = u64::try_from(*count).unwrap_or(0);
+                *count = mechanism.add_to(exact, &mut rng).map_err(|e| internal(&e))?;
+            }
+            CountKind::Noised
+        }
+    };
+    let table = CountTable::new(kind, dims.to_vec(), counts).map_err(|e| internal(&e))?;
+    protect(&table, rules).map_err(|e| internal(&e))
 }
 
 /// Logs the disclosure (booking the budget charge in the same transaction) and wraps the table

@@ -6,7 +6,6 @@
 
 use rusqlite::types::Value;
 
-use crate::dataset::geography::GEOGRAPHY_LOOKUP_TABLE;
 use crate::dataset::plan::attribute_columns;
 use crate::dataset::schema::{self, ColumnRole, DatasetSchema};
 use crate::dataset::store::table_name;
@@ -73,6 +72,9 @@ pub struct CompiledQuery {
     pub metric: MetricKind,
     /// The most rows one subject may contribute, if bounded.
     pub max_rows_per_subject: Option<u32>,
+    /// For each group, the coarser geography level its LSOA value is looked up to while
+    /// folding (the lookup table is small; a per-row SQL lookup would double the query's time).
+    pub derived: Vec<Option<GeographyLevel>>,
 }
 
 /// The fold a metric needs.
@@ -113,6 +115,7 @@ pub fn compile(
 
     let mut selects = Vec::new();
     let mut groups = Vec::new();
+    let mut derived = vec![None; query.group_by.len()];
     for (i, g) in query.group_by.iter().enumerate() {
         let (name, expr) = match g {
             GroupBy::Column(column) => (column.clone(), column_expr(schema, column, "grouped")?.0),
@@ -143,7 +146,9 @@ pub fn compile(
                 ("age_band".to_string(), age_expr(*bands, &mut |v| bind(v, &mut params))?)
             }
             GroupBy::Geography(level) => {
-                (level.name().to_string(), geography_expr(schema, *level, lookup)?)
+                let (expr, via) = geography_expr(schema, *level, lookup)?;
+                derived[i] = via;
+                (level.name().to_string(), expr)
             }
         };
         selects.push(format!("{expr} AS g{i}"));
@@ -228,7 +233,7 @@ pub fn compile(
     let mut columns = selects;
     columns.push(format!("{value} AS v"));
     if needs_subject {
-        columns.push(format!("{SUBJECT} AS subject"));
+        columns.push(SUBJECT_COLUMNS.to_string());
     }
     // Rows in storage order (rowid), so a contribution bound keeps the same rows every run.
     let sql = format!("SELECT {} FROM {table}{where_sql} ORDER BY rowid", columns.join(", "));
@@ -243,13 +248,14 @@ pub fn compile(
         groups,
         metric,
         max_rows_per_subject: query.max_rows_per_subject.map(|k| k.max(1)),
+        derived,
     })
 }
 
 /// Who a row is about, for distinct counts and contribution bounds: the NHS number when there is
 /// one, else surname, forenames and date of birth, else the record itself.
-const SUBJECT: &str = "COALESCE('n:' || nhs_number, 'p:' || surname || '|' || forenames || '|' || \
-                       dob, 'r:' || record_id)";
+/// Who a row is about, decided at import (`dataset::row::subject_key`).
+const SUBJECT_COLUMNS: &str = "subject";
 
 /// The SQL expression for a schema column that may be filtered or grouped, and whether it is
 /// numeric.
@@ -286,13 +292,13 @@ fn column_expr(
     }
 }
 
-/// The SQL expression for a geography level: the dataset's own column at that level, else the
-/// level looked up from its LSOA column in the node's public lookup table.
+/// The SQL expression for a geography level: the dataset's own column at that level, else its
+/// LSOA column, with the level to look it up to in the node's public lookup table.
 fn geography_expr(
     schema: &DatasetSchema,
     level: GeographyLevel,
     lookup: bool,
-) -> Result<String, CompileError> {
+) -> Result<(String, Option<GeographyLevel>), CompileError> {
     let at = |wanted: schema::GeographyLevel| {
         let column = schema
             .columns
@@ -306,14 +312,13 @@ fn geography_expr(
         GeographyLevel::LocalAuthority => schema::GeographyLevel::LocalAuthority,
     };
     if let Some(own) = at(wanted) {
-        return Ok(own);
+        return Ok((own, None));
     }
     let lsoa = at(schema::GeographyLevel::Lsoa);
     match (level, lsoa, lookup) {
-        (GeographyLevel::Ward | GeographyLevel::LocalAuthority, Some(lsoa), true) => Ok(format!(
-            "(SELECT {} FROM {GEOGRAPHY_LOOKUP_TABLE} WHERE lsoa = {lsoa})",
-            level.name()
-        )),
+        (GeographyLevel::Ward | GeographyLevel::LocalAuthority, Some(lsoa), true) => {
+            Ok((lsoa, Some(level)))
+        }
         (GeographyLevel::Ward | GeographyLevel::LocalAuthority, Some(_), false) => {
             Err(CompileError::Needs {
                 grouping: level.name(),

@@ -4,10 +4,18 @@
 
 use std::collections::{HashMap, HashSet};
 
+use foldhash::fast::FixedState;
+
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 
+use fedlink_proto::aggregate::GeographyLevel;
+
 use crate::aggregate::compile::{CompiledQuery, MetricKind};
+use crate::dataset::geography::GEOGRAPHY_LOOKUP_TABLE;
+
+/// A hash map with foldhash, several times faster than SipHash on short keys.
+type FastMap<K, V> = HashMap<K, V, FixedState>;
 
 /// One cell of the raw table: its group values (None where the value is missing) and the
 /// metric, as an integer (sums are rounded to the nearest whole number).
@@ -24,32 +32,43 @@ pub struct RawCell {
 struct Acc {
     rows: i64,
     sum: f64,
-    subjects: HashSet<String>,
+    subjects: HashSet<u64, FixedState>,
 }
 
 /// Runs the query and folds its rows into cells, sorted by group values. Every
 /// request-controlled value is bound, never spliced.
 pub fn execute(conn: &Connection, query: &CompiledQuery) -> Result<Vec<RawCell>, rusqlite::Error> {
     let n = query.groups.len();
+    let lookups: Vec<Option<HashMap<String, String>>> = query
+        .derived
+        .iter()
+        .map(|level| level.map(|l| lookup(conn, l)).transpose())
+        .collect::<Result<_, _>>()?;
     let mut stmt = conn.prepare(&query.sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(query.params.iter()))?;
     // Cells keyed by their group values joined with a separator no value contains (0x1F), so
     // a row's key is built in one reused buffer and most rows allocate nothing.
-    let mut cells: HashMap<String, (Vec<Option<String>>, Acc)> = HashMap::new();
-    let mut per_subject: HashMap<String, u32> = HashMap::new();
+    let mut cells: FastMap<String, (Vec<Option<String>>, Acc)> = FastMap::default();
+    let mut per_subject: FastMap<u64, u32> = FastMap::default();
+    let needs_subject =
+        query.max_rows_per_subject.is_some() || query.metric == MetricKind::DistinctSubjects;
     let mut key = String::new();
+    // Who the row is about (the import's `subject` column).
+    let mut subject = 0u64;
     while let Some(row) = rows.next()? {
+        if needs_subject {
+            subject = row.get::<_, Option<i64>>(n + 1)?.unwrap_or_default() as u64;
+        }
         if let Some(bound) = query.max_rows_per_subject {
-            let subject = text(row.get_ref(n + 1)?).unwrap_or_default();
-            let seen = per_subject.entry(subject.to_string()).or_insert(0);
+            let seen = per_subject.entry(subject).or_insert(0);
             if *seen >= bound {
                 continue;
             }
             *seen += 1;
         }
         key.clear();
-        for i in 0..n {
-            match text(row.get_ref(i)?) {
+        for (i, lookup) in lookups.iter().enumerate() {
+            match group_value(row.get_ref(i)?, lookup.as_ref()) {
                 Some(v) => key.push_str(&v),
                 None => key.push('\u{0}'),
             }
@@ -58,8 +77,15 @@ pub fn execute(conn: &Connection, query: &CompiledQuery) -> Result<Vec<RawCell>,
         let cell = match cells.get_mut(&key) {
             Some(cell) => cell,
             None => {
-                let groups = (0..n)
-                    .map(|i| row.get_ref(i).ok().and_then(text).map(|s| s.into_owned()))
+                let groups = lookups
+                    .iter()
+                    .enumerate()
+                    .map(|(i, lookup)| {
+                        row.get_ref(i)
+                            .ok()
+                            .and_then(|v| group_value(v, lookup.as_ref()))
+                            .map(|s| s.into_owned())
+                    })
                     .collect();
                 cells.entry(key.clone()).or_insert((groups, Acc::default()))
             }
@@ -69,10 +95,7 @@ pub fn execute(conn: &Connection, query: &CompiledQuery) -> Result<Vec<RawCell>,
             MetricKind::Rows => acc.rows += 1,
             MetricKind::Sum => acc.sum += number(row.get_ref(n)?),
             MetricKind::DistinctSubjects => {
-                let subject = text(row.get_ref(n + 1)?).unwrap_or_default();
-                if !acc.subjects.contains(subject.as_ref()) {
-                    acc.subjects.insert(subject.into_owned());
-                }
+                acc.subjects.insert(subject);
             }
         }
     }
@@ -95,6 +118,27 @@ pub fn execute(conn: &Connection, query: &CompiledQuery) -> Result<Vec<RawCell>,
         out.push(RawCell { groups: Vec::new(), value: 0 });
     }
     Ok(out)
+}
+
+/// A group's value, looked up to a coarser geography level where the query derives one.
+fn group_value<'a>(
+    v: ValueRef<'a>,
+    lookup: Option<&'a HashMap<String, String>>,
+) -> Option<std::borrow::Cow<'a, str>> {
+    let value = text(v)?;
+    match lookup {
+        None => Some(value),
+        Some(map) => map.get(value.as_ref()).map(|s| std::borrow::Cow::Borrowed(s.as_str())),
+    }
+}
+
+/// LSOA → `level` from the node's public lookup table.
+fn lookup(conn: &Connection, level: GeographyLevel) -> rusqlite::Result<HashMap<String, String>> {
+    // The column name comes from a closed enum, never from the request.
+    let mut stmt =
+        conn.prepare(&format!("SELECT lsoa, {} FROM {GEOGRAPHY_LOOKUP_TABLE}", level.name()))?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    rows.collect()
 }
 
 fn text(v: ValueRef<'_>) -> Option<std::borrow::Cow<'_, str>> {

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use csv::ByteRecord;
 
-use crate::dataset::row::{AttributeValue, NormalisedRow, Rejection, SetAside};
+use crate::dataset::row::{AttributeValue, NormalisedRow, Rejection, SetAside, subject_key};
 
 /// One stored value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -165,6 +165,7 @@ impl RowBatch {
             })
         });
         self.cells.push(set_aside.unwrap_or(Cell::Null));
+        self.cells.push(Cell::Int(subject_key(&row.ids, &row.record_id)));
         for value in &row.attributes {
             let cell = match value {
                 AttributeValue::Null => Cell::Null,

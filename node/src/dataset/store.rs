@@ -108,6 +108,9 @@ const FIXED_COLUMNS: &[(&str, &str)] = &[
     ("event_time", "TEXT"),
     ("subject_role", "TEXT"),
     ("set_aside", "TEXT"),
+    // Who the row is about, as a stable 63-bit hash (see `row::subject_key`): what distinct
+    // counts and per-subject contribution bounds key on, decided once at import.
+    ("subject", "INTEGER"),
 ];
 
 /// The table holding a dataset's rows.
