@@ -2,44 +2,15 @@
 //! receipt, and say plainly which nodes answered, which refused (and under which rule) and which
 //! are down.
 
-use fedlink_proto::envelope::{Mode, QueryBody, sha256};
+use fedlink_proto::envelope::QueryBody;
 use fedlink_proto::federation::Member;
 use fedlink_proto::pb;
-use fedlink_proto::refusal::RECEIPT_HEADER;
-use prost::Message as _;
 
-use crate::client::{CallFailure, connect};
 use crate::coordinator::{Coordinator, QueryOverrides};
-use crate::receipts::VerifiedReceipt;
+use crate::outcome::{self, ask};
 
-/// What one node said.
-#[derive(Debug)]
-pub enum Outcome {
-    /// It answered, and its receipt verified.
-    Answered {
-        /// The node's description.
-        description: pb::NodeDescription,
-        /// The verified receipt of the disclosure entry.
-        receipt: VerifiedReceipt,
-    },
-    /// It refused; the refusal's receipt verified if one came.
-    Refused {
-        /// The rule that refused.
-        rule: String,
-        /// The node's message.
-        message: String,
-        /// The gRPC code.
-        code: tonic::Code,
-        /// The receipt of the denial entry, if it verified.
-        receipt: Option<VerifiedReceipt>,
-    },
-    /// It could not be reached.
-    Down(String),
-    /// The coordinator could not prepare or log the query, so nothing was sent.
-    NotSent(String),
-    /// It answered, but the answer or its receipt did not check out.
-    Untrusted(String),
-}
+/// What one node said: its description, or why not.
+pub type Outcome = outcome::Outcome<pb::NodeDescription>;
 
 /// One row of the describe table.
 #[derive(Debug)]
@@ -55,7 +26,7 @@ pub struct Row {
 impl Row {
     /// Whether the node answered with a verified receipt.
     pub fn ok(&self) -> bool {
-        matches!(self.outcome, Outcome::Answered { .. })
+        self.outcome.is_answered()
     }
 }
 
@@ -77,47 +48,11 @@ pub async fn describe_one(
     node: &Member,
     overrides: &QueryOverrides,
 ) -> Outcome {
-    let envelope =
-        match coordinator.envelope_for(node, Mode::Describe, QueryBody::Describe, overrides) {
-            Ok(e) => e,
-            Err(e) => return Outcome::NotSent(e.to_string()),
-        };
-    let signed = match coordinator.issue(&envelope) {
-        Ok(s) => s,
-        Err(e) => return Outcome::NotSent(e.to_string()),
-    };
-    let mut client = match connect(node, &coordinator.client_tls()).await {
-        Ok(c) => c,
-        Err(e) => return Outcome::Down(e.to_string()),
-    };
-    match client.describe(signed).await {
-        Ok(response) => {
-            let response = response.into_inner();
-            let (Some(description), Some(receipt)) = (response.description, response.receipt)
-            else {
-                return Outcome::Untrusted("the answer lacks a description or a receipt".into());
-            };
-            let hash = sha256(&description.encode_to_vec());
-            match coordinator.accept_receipt(node, &envelope.query_id, &receipt, Some(hash)) {
-                Ok(receipt) => Outcome::Answered { description, receipt },
-                Err(e) => Outcome::Untrusted(e.to_string()),
-            }
-        }
-        Err(status) => match CallFailure::from_status(&status) {
-            CallFailure::Refused { rule, message, code } => {
-                let receipt = status
-                    .metadata()
-                    .get_bin(RECEIPT_HEADER)
-                    .and_then(|v| v.to_bytes().ok())
-                    .and_then(|b| pb::Receipt::decode(b.as_ref()).ok())
-                    .and_then(|r| {
-                        coordinator.accept_receipt(node, &envelope.query_id, &r, None).ok()
-                    });
-                Outcome::Refused { rule, message, code, receipt }
-            }
-            CallFailure::Down(problem) => Outcome::Down(problem),
-        },
-    }
+    ask(coordinator, node, QueryBody::Describe, overrides, |mut client, signed| async move {
+        let response = client.describe(signed).await?.into_inner();
+        Ok((response.description, response.receipt))
+    })
+    .await
 }
 
 /// The table the CLI prints.
@@ -134,7 +69,7 @@ pub fn render(rows: &[Row]) -> String {
     let mut notes = Vec::new();
     for row in rows {
         let (status, datasets, policy, log_size, receipt) = match &row.outcome {
-            Outcome::Answered { description, receipt } => (
+            Outcome::Answered { answer: description, receipt, .. } => (
                 "up".to_string(),
                 if description.datasets.is_empty() {
                     "none".to_string()

@@ -7,14 +7,28 @@
 //! - [`client`]: mTLS connections to nodes; telling refusals from outages.
 //! - [`coordinator`]: envelopes, the issue log, receipt acceptance.
 //! - [`receipts`]: receipt verification and the receipt store.
+//! - [`outcome`]: one signed query to one node, and what came of it (answer, refusal, …).
 //! - [`describe`]: the `describe` command: ask every node, print a table.
+//! - [`aggregate`]: one aggregate query to one node; checks the table answers it.
+//! - [`table`]: a node's protected table, parsed and checked; text, CSV and JSON.
+//! - [`combine`]: tables from several nodes joined on a public code, with rates and ranks.
+//! - [`query_file`]: repeatable TOML query files and the shared query terms of the CLI.
+//! - [`run`]: the `run` command: every query of a file, then its combines.
+//! - [`grid`]: aligned text and CSV lines for the renderers.
 //! - [`error`]: the coordinator's error type.
 
 #![forbid(unsafe_code)]
 
+pub mod aggregate;
 pub mod client;
+pub mod combine;
 pub mod config;
 pub mod coordinator;
 pub mod describe;
 pub mod error;
+pub mod grid;
+pub mod outcome;
+pub mod query_file;
 pub mod receipts;
+pub mod run;
+pub mod table;

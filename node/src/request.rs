@@ -163,9 +163,11 @@ pub fn check_envelope(
             &verified,
         );
     }
-    if env.mode != ctx.rpc_mode {
+    // The stated mode, the body and the RPC must all agree.
+    if env.mode != ctx.rpc_mode || env.body.mode() != ctx.rpc_mode {
+        let mode = if env.mode != ctx.rpc_mode { env.mode } else { env.body.mode() };
         return refuse(
-            Refusal::ModeMismatch { mode: env.mode.name().into(), rpc: ctx.rpc_mode.name().into() },
+            Refusal::ModeMismatch { mode: mode.name().into(), rpc: ctx.rpc_mode.name().into() },
             &verified,
         );
     }

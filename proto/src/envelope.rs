@@ -182,7 +182,8 @@ pub enum QueryBody {
 }
 
 impl QueryBody {
-    /// The mode this body belongs to; the envelope's mode must agree.
+    /// The mode this body belongs to; the node refuses an envelope whose stated mode, body and
+    /// RPC do not all agree (`envelope.mode`).
     pub fn mode(&self) -> Mode {
         match self {
             QueryBody::Describe => Mode::Describe,
@@ -347,13 +348,6 @@ impl TryFrom<pb::Envelope> for Envelope {
             }
             None => return Err(malformed("the query body is missing".into())),
         };
-        if body.mode() != mode {
-            return Err(malformed(format!(
-                "the body is a {} query but the mode is {}",
-                body.mode().name(),
-                mode.name()
-            )));
-        }
         if wire.expires_at_ms <= wire.issued_at_ms {
             return Err(malformed("expires_at_ms must be after issued_at_ms".into()));
         }

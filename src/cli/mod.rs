@@ -89,6 +89,58 @@ pub enum NodeCommand {
 pub enum CoordinatorCommand {
     /// Ask every node to describe itself, verify receipts, show which nodes are down
     Describe(coordinator::DescribeArgs),
+    /// Ask one node for a protected count table (a shaped query or a published template)
+    ///
+    /// Either shape the query (--filter, --group-by, --metric, --period: the node adds
+    /// differential-privacy noise and charges your budget, then suppresses and rounds), or run
+    /// one of the node's published templates (--template, --template-period: suppression and
+    /// rounding alone). Terms are written as in query files and node policies. Suppressed cells
+    /// are shown as [c], never as 0.
+    ///
+    /// Exit 0 when the node answered with a verified receipt and a well-formed table; 1 when it
+    /// refused (the rule and message go to stderr), was down, or its answer did not check out;
+    /// 2 on an error such as a bad flag.
+    Aggregate(coordinator::AggregateArgs),
+    /// Run a query file: every query, then every combine; print and save the tables
+    ///
+    /// Nodes are asked concurrently (one node's queries one at a time, in file order). Each
+    /// table is printed under its title, then each combined table; with --out, NAME.csv is
+    /// also written for each. A query that is refused, a node that is down, or an answer that
+    /// does not check out is reported by name, with the refusal rule and message, while the
+    /// others are still printed. A query file looks like this
+    /// (paths are relative to the file):
+    ///
+    ///   [defaults]                         # optional
+    ///   period = "2025-04-01..2026-03-31"  # event dates, for queries that give none
+    ///   template_period = "2025/26"        # for template queries that give none
+    ///
+    ///   [[query]]
+    ///   name = "ed_assault_by_ward"        # names the CSV file
+    ///   title = "ED assault attendances by ward"
+    ///   node = "icb"
+    ///   dataset = "ecds"
+    ///   filter = ["EC_Injury_Intent_SNOMED_CT=1240651000000109"]
+    ///   group_by = ["ward"]
+    ///   metric = "rows"                    # rows | distinct_subjects | sum:COLUMN
+    ///
+    ///   [[query]]
+    ///   name = "deaths_by_category"
+    ///   node = "police"
+    ///   dataset = "death_reports"
+    ///   template = "death-reports-by-category"
+    ///
+    ///   [[combine]]
+    ///   name = "s3_by_ward"
+    ///   queries = ["police_violence_by_ward", "ed_assault_by_ward"]
+    ///   on = "ward"
+    ///   population = "public/ward_population.csv"  # columns ward, population
+    ///   rate_per = 1000
+    ///   rank = true
+    ///
+    /// Exit 0 when every query answered and every combine was made; 1 otherwise; 2 on an error
+    /// such as an unreadable or invalid query file.
+    #[command(verbatim_doc_comment)]
+    Run(coordinator::RunArgs),
 }
 
 /// `fedlink audit …`
@@ -120,6 +172,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Coordinator(CoordinatorCommand::Describe(args)) => {
             coordinator::describe(&args).await
         }
+        Command::Coordinator(CoordinatorCommand::Aggregate(args)) => {
+            coordinator::aggregate(&args).await
+        }
+        Command::Coordinator(CoordinatorCommand::Run(args)) => coordinator::run(&args).await,
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
         Command::Synth(args) => {
             synth::run(&args)?;
