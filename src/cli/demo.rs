@@ -12,6 +12,9 @@ use anyhow::{Context as _, Result, bail};
 use fedlink_coordinator::config::CoordinatorSettings;
 use fedlink_coordinator::coordinator::{Coordinator, QueryOverrides};
 use fedlink_coordinator::describe::{describe_all, render};
+use fedlink_coordinator::query_file::QueryFile;
+use fedlink_coordinator::run::run_file;
+use fedlink_coordinator::table::render::Format;
 use fedlink_proto::audit::verify::verify_log;
 use fedlink_proto::federation::Federation;
 
@@ -151,16 +154,32 @@ pub async fn run(args: &DemoArgs) -> Result<Outcome> {
     let rows = describe_all(&coordinator, &QueryOverrides::default()).await;
     print!("{}", render(&rows));
     let all_up = rows.iter().all(|r| r.ok());
+
+    println!(
+        "\n== 6. Aggregate queries: S1, S3 and D1 (protected at each node, receipts verified)\n"
+    );
+    let queries_path = dir.join("queries.toml");
+    std::fs::write(&queries_path, include_str!("demo_queries.toml"))
+        .with_context(|| format!("writing {}", queries_path.display()))?;
+    let queries = QueryFile::load(&queries_path)?;
+    let results = run_file(&coordinator, &queries, &QueryOverrides::default()).await;
+    print!("{}", results.render(Format::Table));
+    let tables_dir = dir.join("tables");
+    let written = results
+        .write_csvs(&tables_dir)
+        .with_context(|| format!("writing tables into {}", tables_dir.display()))?;
+    println!("   {} tables written as CSV to {}", written.len(), tables_dir.display());
+    let all_answered = results.all_ok();
     drop(coordinator);
 
-    println!("\n== 6. Stopping the nodes (SIGTERM)");
+    println!("\n== 7. Stopping the nodes (SIGTERM)");
     let mut all_graceful = true;
     for (name, graceful) in nodes.stop() {
         all_graceful &= graceful;
         println!("   {name:<13} {}", if graceful { "stopped" } else { "did NOT stop cleanly" });
     }
 
-    println!("\n== 7. Verifying every audit log offline");
+    println!("\n== 8. Verifying every audit log offline");
     let federation = Federation::from_toml(
         &std::fs::read_to_string(&created.federation_file)
             .context("reading the federation file")?,
@@ -189,7 +208,7 @@ pub async fn run(args: &DemoArgs) -> Result<Outcome> {
         dir.display()
     );
     print_next_steps(&dir, &created.coordinator_config, &created.node_configs);
-    if !all_up || !all_verified || !all_graceful {
+    if !all_up || !all_answered || !all_verified || !all_graceful {
         bail!("the demo did not complete cleanly (see above)");
     }
     Ok(Outcome::Success)
