@@ -334,6 +334,12 @@ fn uses_the_policy_does_not_allow_are_refused_before_sql() {
         let (rule, message) = ask(&fed, &envelope(&fed, request)).expect_err(&shown);
         assert_eq!(rule, expected, "{shown}: {message}");
     }
+    // An aggregate body under a describe mode, or sent to the Describe RPC, is refused.
+    let mut env = envelope(&fed, template("2025/26"));
+    env.mode = Mode::Describe;
+    let (rule, _) = ask(&fed, &env).expect_err("mode");
+    assert_eq!(rule, "envelope.mode");
+
     // A purpose the rule does not serve.
     let mut env = envelope(&fed, template("2025/26"));
     env.purpose = "SERVICE-CHECK".into();
@@ -349,7 +355,7 @@ fn uses_the_policy_does_not_allow_are_refused_before_sql() {
         .iter()
         .filter(|e| e.decision == pb::Decision::Denied as i32)
         .count();
-    assert_eq!(denied, 11);
+    assert_eq!(denied, 12);
     node.stop();
 }
 
@@ -365,4 +371,126 @@ impl WithPeriod for AggregateRequest {
         q.filters.push(fedlink_proto::aggregate::Filter::EventDates { from, to });
         AggregateRequest::Shaped(q)
     }
+}
+
+/// Runs `fedlink coordinator …` with the test federation's coordinator config.
+fn coordinator(fed: &TestFederation, args: &[&str]) -> std::process::Output {
+    let config = fed.coordinator_config();
+    let mut all = vec!["coordinator", args[0], "--config", config.to_str().expect("utf8")];
+    all.extend_from_slice(&args[1..]);
+    run(&all)
+}
+
+#[test]
+fn the_analyst_asks_from_the_command_line_and_from_a_query_file() {
+    let fed = setup();
+    let mut node = fed.start_node("icb");
+    let out = coordinator(
+        &fed,
+        &[
+            "aggregate",
+            "--node",
+            "icb",
+            "--dataset",
+            "ed",
+            "--purpose",
+            "SVD-SNA",
+            "--template",
+            "attendances-by-ward-intent",
+            "--template-period",
+            "2025/26",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let csv = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(csv.starts_with("ward,Intent,value,suppressed\n"), "{csv}");
+    // Suppressed cells are marked, never shown as a number.
+    assert!(csv.lines().any(|l| l.ends_with(",,true")), "{csv}");
+    for line in csv.lines().skip(1) {
+        if let Some(value) = line.split(',').nth(2).and_then(|v| v.parse::<u64>().ok()) {
+            assert!(value == 0 || (value >= 8 && value % 5 == 0), "{line}");
+        }
+    }
+
+    // A refusal exits 1 and says which rule refused.
+    let refused = coordinator(
+        &fed,
+        &[
+            "aggregate",
+            "--node",
+            "icb",
+            "--dataset",
+            "ed",
+            "--purpose",
+            "SVD-SNA",
+            "--group-by",
+            "DOB",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("policy.aggregate.columns"), "{}", text(&refused));
+
+    // A query file: two shaped queries combined by ward with a rate per 1,000.
+    let dir = fed.member_dir("coordinator");
+    std::fs::write(
+        dir.join("population.csv"),
+        "ward,ward_name,population\nE05000001,North,2000\nE05000002,Middle,1500\nE05000003,South,1000\n",
+    )
+    .expect("population");
+    std::fs::write(
+        dir.join("queries.toml"),
+        r#"
+[defaults]
+purpose = "SVD-SNA"
+period = "2025-04-01..2025-09-30"
+
+[[query]]
+name = "assaults"
+node = "icb"
+dataset = "ed"
+filter = ["Intent=assault"]
+group_by = ["ward"]
+
+[[query]]
+name = "self_harm"
+node = "icb"
+dataset = "ed"
+filter = ["Intent=self_harm"]
+group_by = ["ward"]
+
+[[combine]]
+name = "by_ward"
+queries = ["assaults", "self_harm"]
+on = "ward"
+population = "population.csv"
+rate_per = 1000
+rank = true
+"#,
+    )
+    .expect("queries");
+    let out_dir = dir.join("out");
+    let out = coordinator(
+        &fed,
+        &[
+            "run",
+            "--queries",
+            dir.join("queries.toml").to_str().expect("utf8"),
+            "--out",
+            out_dir.to_str().expect("utf8"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(shown.contains("rate per 1,000"), "{shown}");
+    assert!(shown.contains("2 of 2 queries answered"), "{shown}");
+    for name in ["assaults", "self_harm", "by_ward"] {
+        assert!(out_dir.join(format!("{name}.csv")).exists(), "{name}.csv");
+    }
+    node.stop();
+    // Every answer and charge is in the node's log, and the ledger replays.
+    let verify = fed.verify_log("icb");
+    assert!(verify.status.success(), "{}", text(&verify));
+    assert!(text(&verify).contains("2 charges"), "{}", text(&verify));
 }
