@@ -72,7 +72,7 @@ requester_epsilon = "2"
 dataset = "ed"
 purposes = ["SVD-SNA"]
 columns = { Intent = ["filter", "group_by"], Age = ["filter", "sum"] }
-time_buckets = ["month", "quarter"]
+time_buckets = ["month", "quarter", "day_of_week"]
 geography = ["ward", "lsoa"]
 age_bands = true
 metrics = ["rows", "distinct_subjects", "sum"]
@@ -106,6 +106,10 @@ fn extract() -> String {
             i % 10,
             2025 - (1960 + person % 45),
         ));
+    }
+    // Three attendances whose arrival time was not recorded.
+    for i in 600..603u32 {
+        csv.push_str(&format!("A{i},,Late{i},Entry{i},1980-01-15,,self_harm,45,E01000001\n"));
     }
     csv
 }
@@ -147,6 +151,13 @@ fn envelope(fed: &TestFederation, request: AggregateRequest) -> Envelope {
     env.mode = Mode::Aggregate;
     env.purpose = "SVD-SNA".into();
     env.body = QueryBody::Aggregate(request);
+    env
+}
+
+/// An envelope from another analyst of the same coordinator (each has their own budget).
+fn as_officer(fed: &TestFederation, officer: &str, request: AggregateRequest) -> Envelope {
+    let mut env = envelope(fed, request);
+    env.requester.officer_id = officer.into();
     env
 }
 
@@ -244,6 +255,11 @@ fn a_published_template_is_answered_with_suppression_and_rounding_alone() {
     assert_eq!(output.result_hash, sha256(&prost::Message::encode_to_vec(&table)).to_vec());
     assert!(entry.budget.is_none(), "templates are not charged");
 
+    // A period that has not ended is refused: a published table is final, not re-run daily.
+    let (rule, message) = ask(&fed, &envelope(&fed, template("2099/00"))).expect_err("open period");
+    assert_eq!(rule, "policy.aggregate.template_period", "{message}");
+    assert!(message.contains("ended"), "{message}");
+
     // A period of the wrong kind is refused, naming the rule.
     let (rule, message) = ask(&fed, &envelope(&fed, template("2025-Q1"))).expect_err("refused");
     assert_eq!(rule, "policy.aggregate.template_period", "{message}");
@@ -295,6 +311,31 @@ fn shaped_queries_are_noised_charged_and_refused_when_the_budget_is_spent() {
     let verify = fed.verify_log("icb");
     assert!(verify.status.success(), "{}", text(&verify));
     assert!(text(&verify).contains("budget"), "{}", text(&verify));
+}
+
+#[test]
+fn totals_sums_and_undated_rows_are_answered_with_noise() {
+    let fed = setup();
+    let mut node = fed.start_node("icb");
+    // No grouping: one cell, in the one-level `all` dimension.
+    let table = ask(&fed, &envelope(&fed, shaped(&["Intent=self_harm"], "", Metric::Rows)))
+        .expect("answered");
+    assert_eq!(table.dimensions.len(), 1);
+    assert_eq!(table.dimensions[0].name, "all");
+    assert_eq!(table.cells.len(), 1);
+    // Without a period some rows have no date: day of week keeps a missing level for them.
+    let table = ask(
+        &fed,
+        &as_officer(&fed, "TEST-2", shaped(&["Intent=self_harm"], "day_of_week", Metric::Rows)),
+    )
+    .expect("answered");
+    assert_eq!(table.dimensions[0].levels.last().map(String::as_str), Some("(missing)"));
+    // A sum is noised in proportion to the column's bound times the per-subject bound.
+    let sum = shaped(&[], "ward", Metric::Sum { column: "Age".into() });
+    let table = ask(&fed, &as_officer(&fed, "TEST-3", sum)).expect("answered");
+    assert!(table.applied_rules[0].contains("sensitivity=240"), "{:?}", table.applied_rules);
+    assert_protected(&table);
+    node.stop();
 }
 
 #[test]
@@ -350,7 +391,7 @@ fn uses_the_policy_does_not_allow_are_refused_before_sql() {
     let db = fed.member_dir("icb").join("data/datasets.db");
     let conn = rusqlite::Connection::open(&db).expect("open");
     let rows: i64 = conn.query_row("SELECT COUNT(*) FROM ds_ed", [], |r| r.get(0)).expect("count");
-    assert_eq!(rows, 600);
+    assert_eq!(rows, 603);
     let denied = audit_entries(&fed.audit_log("icb"))
         .iter()
         .filter(|e| e.decision == pb::Decision::Denied as i32)

@@ -2,8 +2,8 @@
 //! node, verify the receipt, and check that the protected table that came back is well formed
 //! and answers the question asked, before anyone reads a number from it.
 
-use fedlink_proto::aggregate::AggregateRequest;
-use fedlink_proto::aggregate::text::metric_text;
+use fedlink_proto::aggregate::text::{group_text, metric_text};
+use fedlink_proto::aggregate::{ALL_DIMENSION, AggregateRequest, GroupBy};
 use fedlink_proto::envelope::QueryBody;
 use fedlink_proto::federation::Member;
 
@@ -43,7 +43,8 @@ pub async fn aggregate_one(
 }
 
 /// Whether `table` answers `request`: the same dataset; for a template, the same template and
-/// period; for a shaped query, no template, the same metric and one dimension per grouping.
+/// period; for a shaped query, no template, the same metric and one dimension per grouping,
+/// in order and named alike.
 /// A node that answers another question than the one asked is not to be believed.
 pub fn check_answers(table: &ReleasedTable, request: &AggregateRequest) -> Result<(), String> {
     if table.dataset() != request.dataset() {
@@ -73,11 +74,26 @@ pub fn check_answers(table: &ReleasedTable, request: &AggregateRequest) -> Resul
                     metric_text(&query.metric)
                 ));
             }
-            if table.dimensions().len() != query.group_by.len() {
+            // A table without groupings has the one dimension `all`; otherwise one dimension
+            // per grouping, named as the node names it (column name, or the grouping's text).
+            let expected: Vec<String> = if query.group_by.is_empty() {
+                vec![ALL_DIMENSION.to_string()]
+            } else {
+                query
+                    .group_by
+                    .iter()
+                    .map(|g| match g {
+                        GroupBy::Column(c) => c.clone(),
+                        other => group_text(other),
+                    })
+                    .collect()
+            };
+            let found: Vec<&str> = table.dimensions().iter().map(|d| d.name()).collect();
+            if found != expected {
                 return Err(format!(
-                    "it has {} dimensions for {} groupings",
-                    table.dimensions().len(),
-                    query.group_by.len()
+                    "its dimensions are {} but the query grouped by {}",
+                    found.join(", "),
+                    expected.join(", ")
                 ));
             }
             Ok(())

@@ -195,6 +195,10 @@ impl NodeSettings {
             datasets.push(schema);
         }
 
+        policy
+            .validate_against(&datasets, file.geography_lookup.is_some())
+            .map_err(|problem| ConfigError::Invalid { path: policy_path.clone(), problem })?;
+
         let listen = file.listen.parse().map_err(|e| ConfigError::Invalid {
             path: config_path.to_path_buf(),
             problem: format!("key `listen`: {:?} is not an address:port ({e})", file.listen),

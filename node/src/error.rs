@@ -28,8 +28,13 @@ impl From<NodeError> for tonic::Status {
                 )
             }
             NodeError::Internal(msg) => {
+                // The detail stays in the node's service log: an error message that depends on
+                // the data would be an answer that skipped disclosure control.
                 tracing::error!(error = %msg, "internal error");
-                tonic::Status::internal(msg)
+                tonic::Status::internal(
+                    "the node could not complete the answer; nothing was released (details are \
+                     in the node's service log)",
+                )
             }
         }
     }

@@ -179,8 +179,28 @@ impl AuditGate {
         claim: Option<[u8; 16]>,
         known_log_size: u64,
     ) -> tonic::Status {
-        let mut status = tonic::Status::new(refusal.code(), refusal.to_string());
-        if let Ok(v) = tonic::metadata::MetadataValue::try_from(refusal.rule()) {
+        let message = refusal.to_string();
+        self.status_with_receipt_parts(
+            refusal.code(),
+            &message,
+            Some(refusal.rule()),
+            entry,
+            claim,
+            known_log_size,
+        )
+    }
+
+    fn status_with_receipt_parts(
+        &self,
+        code: tonic::Code,
+        message: &str,
+        rule: Option<&str>,
+        entry: pb::AuditEntry,
+        claim: Option<[u8; 16]>,
+        known_log_size: u64,
+    ) -> tonic::Status {
+        let mut status = tonic::Status::new(code, message);
+        if let Some(Ok(v)) = rule.map(tonic::metadata::MetadataValue::try_from) {
             status.metadata_mut().insert(fedlink_proto::refusal::REFUSAL_HEADER, v);
         }
         let receipt = self.lock().map_err(|e| e.to_string()).and_then(|mut log| {
@@ -295,6 +315,35 @@ impl AuditGate {
             ..Default::default()
         };
         self.status_with_receipt(refusal, entry, None, env.known_log_size)
+    }
+
+    /// Logs that an admitted query failed inside the node (decision ERROR, with a fixed reason:
+    /// the detail could depend on the data, so it goes to the service log only) and returns
+    /// the status to send, carrying the entry's receipt.
+    pub fn fail(&self, logged: &Logged<AuthorisedQuery>, problem: &NodeError) -> tonic::Status {
+        tracing::error!(error = %problem, "an admitted query failed");
+        let checked = logged.query().checked();
+        let env = checked.envelope();
+        let reason = "the node could not complete the answer; nothing was released";
+        let entry = pb::AuditEntry {
+            event_type: pb::EventType::Consultation as i32,
+            decision: pb::Decision::Error as i32,
+            rule: "node.internal".into(),
+            reason: reason.into(),
+            actor: Some(actor(Some(checked.peer()), None, Some(env))),
+            query: Some(query_record(env, checked.hash())),
+            request_index: Some(logged.request_index()),
+            ..Default::default()
+        };
+        // Not a refusal: no refusal header, only the receipt.
+        self.status_with_receipt_parts(
+            tonic::Code::Internal,
+            reason,
+            None,
+            entry,
+            None,
+            env.known_log_size,
+        )
     }
 
     /// A privacy-budget balance, in millionths of ε.

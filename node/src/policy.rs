@@ -8,6 +8,7 @@
 
 pub mod aggregate;
 
+use fedlink_proto::audit::budget::parse_epsilon;
 use fedlink_proto::envelope::{LawfulBasis, Mode};
 use fedlink_proto::refusal::Refusal;
 use serde::{Deserialize, Serialize};
@@ -113,7 +114,20 @@ impl Policy {
         }
         match &policy.budget {
             Some(budget) => {
-                budget.limits()?;
+                let limits = budget.limits()?;
+                let smallest = limits.coordinator_micro.min(limits.requester_micro);
+                for rule in &policy.aggregate {
+                    let per_query = rule.privacy.as_ref().map(|p| parse_epsilon(&p.epsilon));
+                    if let Some(Ok(epsilon)) = per_query
+                        && epsilon > smallest
+                    {
+                        return Err(format!(
+                            "aggregate rule for {}: privacy.epsilon {} is more than a whole budget",
+                            rule.dataset,
+                            rule.privacy.as_ref().map_or("", |p| p.epsilon.as_str())
+                        ));
+                    }
+                }
             }
             None if policy.aggregate.iter().any(|r| r.privacy.is_some()) => {
                 return Err("an aggregate rule sets `privacy` but there is no `[budget]`".into());
@@ -121,6 +135,19 @@ impl Policy {
             None => {}
         }
         Ok(policy)
+    }
+
+    /// Checks the aggregate rules against the node's datasets when it starts, naming the rule
+    /// and key at fault.
+    pub fn validate_against(
+        &self,
+        schemas: &[crate::dataset::schema::DatasetSchema],
+        lookup: bool,
+    ) -> Result<(), String> {
+        for (i, rule) in self.aggregate.iter().enumerate() {
+            rule.validate_against(i, schemas.iter().find(|s| s.name == rule.dataset), lookup)?;
+        }
+        Ok(())
     }
 
     /// The aggregate rule covering `dataset` for `purpose`: the first that names both.

@@ -123,8 +123,14 @@ impl pb::node_server::Node for NodeService {
             let (logged, plan) = admit_with(&state, certs, wire, Mode::Aggregate, |authorised| {
                 aggregate::answer::plan(&state, authorised)
             })?;
-            let released = aggregate::answer::apply(&state, &logged, plan)?;
-            aggregate::answer::respond(&state, &logged, released)
+            let answered = aggregate::answer::apply(&state, &logged, plan)
+                .and_then(|released| aggregate::answer::respond(&state, &logged, released));
+            match answered {
+                Err(e @ NodeError::Internal(_)) => {
+                    Err(NodeError::Refused(state.audit.fail(&logged, &e)))
+                }
+                other => other,
+            }
         })
         .await?;
         Ok(Response::new(response))

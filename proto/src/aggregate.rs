@@ -304,6 +304,9 @@ impl AggregateRequest {
     }
 }
 
+/// The name of the one dimension of a table without groupings (its one level is `total`).
+pub const ALL_DIMENSION: &str = "all";
+
 /// Most filters or groupings a query may carry.
 pub const MAX_TERMS: usize = 16;
 

@@ -152,6 +152,21 @@ pub enum CombineError {
         /// The shared dimension.
         on: String,
     },
+    /// The sources count different things (rows and distinct subjects, say), which cannot be
+    /// added.
+    #[error(
+        "query {query:?} counts {metric}, but {first_query:?} counts {first_metric}; only like counts add up"
+    )]
+    MixedMetrics {
+        /// The source that differs.
+        query: String,
+        /// What it counts.
+        metric: String,
+        /// The first source.
+        first_query: String,
+        /// What that counts.
+        first_metric: String,
+    },
     /// The population file cannot be used.
     #[error("population file {path}: {problem}")]
     Population {
@@ -244,6 +259,17 @@ pub fn combine(
 ) -> Result<CombinedTable, CombineError> {
     let mut sources = Vec::new();
     let mut columns: Vec<BTreeMap<&str, Released>> = Vec::new();
+    if let Some(&(first_query, first)) = tables.first()
+        && let Some(&(query, other)) =
+            tables.iter().find(|(_, t)| t.metric_name() != first.metric_name())
+    {
+        return Err(CombineError::MixedMetrics {
+            query: query.to_string(),
+            metric: other.metric_name(),
+            first_query: first_query.to_string(),
+            first_metric: first.metric_name(),
+        });
+    }
     for &(query, table) in tables {
         let (values, from_margin) = values_on(query, table, &spec.on)?;
         columns.push(values);

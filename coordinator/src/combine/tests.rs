@@ -170,3 +170,13 @@ fn population_files_are_checked() {
     let p = read("ward,name,population\nW1,Abbey,5\n").expect("valid");
     assert_eq!((p.residents("W1"), p.name("W1")), (Some(5), Some("Abbey")));
 }
+
+#[test]
+fn unlike_counts_are_not_added() {
+    let p = police();
+    let mut w = wire("ds", vec![dim("ward", &["W1"])], vec![n(10)]);
+    w.metric = "distinct_subjects".into();
+    let people = ReleasedTable::from_wire(w, provenance("icb")).expect("valid");
+    let err = combine(&spec(false, false), &[("police", &p), ("ed", &people)]).expect_err("mixed");
+    assert!(matches!(err, CombineError::MixedMetrics { .. }), "{err}");
+}

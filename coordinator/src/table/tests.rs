@@ -1,7 +1,9 @@
 //! Released tables: hand-built wire tables, what validation refuses, and how each format shows
 //! suppressed cells (never as 0). The builders are shared with the combine tests.
 
-use fedlink_proto::aggregate::{AggregateQuery, AggregateRequest, GeographyLevel, GroupBy, Metric};
+use fedlink_proto::aggregate::{
+    AggregateQuery, AggregateRequest, GeographyLevel, GroupBy, Metric, TimeBucket,
+};
 use fedlink_proto::pb;
 use fedlink_proto::pb::released_count::Value;
 
@@ -225,11 +227,12 @@ fn json_keeps_provenance_and_marks_suppressed_values_null() {
 #[test]
 fn a_table_must_answer_the_query_asked() {
     let table = checked(two_d()).expect("valid");
+    let ward_month = [GroupBy::Geography(GeographyLevel::Ward), GroupBy::Time(TimeBucket::Month)];
     let shaped = |dataset: &str, groups: usize, metric: Metric| {
         AggregateRequest::Shaped(AggregateQuery {
             dataset: dataset.into(),
             filters: vec![],
-            group_by: vec![GroupBy::Geography(GeographyLevel::Ward); groups],
+            group_by: ward_month[..groups].to_vec(),
             metric,
             max_rows_per_subject: None,
         })
@@ -238,6 +241,16 @@ fn a_table_must_answer_the_query_asked() {
     assert!(check_answers(&table, &shaped("other", 2, Metric::Rows)).is_err());
     assert!(check_answers(&table, &shaped("ecds", 1, Metric::Rows)).is_err());
     assert!(check_answers(&table, &shaped("ecds", 2, Metric::DistinctSubjects)).is_err());
+    // The same number of dimensions, named otherwise, is another table.
+    let mut swapped = shaped("ecds", 2, Metric::Rows);
+    if let AggregateRequest::Shaped(q) = &mut swapped {
+        q.group_by.reverse();
+    }
+    assert!(check_answers(&table, &swapped).is_err());
+    // A query without groupings is answered by the one-level `all` dimension.
+    let total = checked(wire("ecds", vec![dim("all", &["total"])], vec![n(40)])).expect("valid");
+    assert!(check_answers(&total, &shaped("ecds", 0, Metric::Rows)).is_ok());
+    assert!(check_answers(&table, &shaped("ecds", 0, Metric::Rows)).is_err());
     let template = |name: &str, period: &str| AggregateRequest::Template {
         dataset: "ecds".into(),
         name: name.into(),

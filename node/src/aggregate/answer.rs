@@ -13,7 +13,7 @@
 //! Pre-disclosure counts live only in a `CountTable`, which has no `Debug` and is dropped here.
 
 use fedlink_proto::aggregate::text::{group_text, metric_text};
-use fedlink_proto::aggregate::{GroupBy, Metric};
+use fedlink_proto::aggregate::{ALL_DIMENSION, GroupBy, Metric};
 use fedlink_proto::audit::budget::{BudgetKey, BudgetLimits, BudgetScope, keys_of};
 use fedlink_proto::envelope::{QueryBody, sha256};
 use fedlink_proto::pb;
@@ -23,7 +23,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::aggregate::compile::{CompiledQuery, compile};
 use crate::aggregate::levels::{MISSING, levels};
 use crate::aggregate::run::{RawCell, execute};
-use crate::dataset::geography::GEOGRAPHY_LOOKUP_TABLE;
+use crate::dataset::geography::lookup_present;
 use crate::dataset::schema::{ColumnRole, DatasetSchema};
 use crate::disclosure::{
     CountKind, CountTable, Dimension, ProtectedTable, ReleasedCell, SdcRules, protect,
@@ -66,7 +66,8 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<AggregatePlan,
         .schema(dataset)
         .ok_or_else(|| Refusal::UnknownDataset { dataset: dataset.to_string() })?;
     let rule = state.policy.aggregate_rule(dataset, &env.purpose)?;
-    let resolved = rule.resolve(request)?;
+    let today = state.audit.clock().now().date();
+    let resolved = rule.resolve(request, today)?;
     let invalid = |problem: String| Refusal::QueryInvalid { problem };
 
     let conn = open_read_only(state).map_err(|e| invalid(e.to_string()))?;
@@ -85,7 +86,8 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<AggregatePlan,
         );
     }
     if dimensions.is_empty() {
-        dimensions.push(Dimension::new("all", ["total"]).map_err(|e| invalid(e.to_string()))?);
+        dimensions
+            .push(Dimension::new(ALL_DIMENSION, ["total"]).map_err(|e| invalid(e.to_string()))?);
     }
     let cells = dimensions.iter().try_fold(1usize, |n, d| n.checked_mul(d.levels().len()));
     match cells {
@@ -109,12 +111,11 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<AggregatePlan,
             let epsilon = Ratio::new(epsilon_micro, MICRO).map_err(|e| invalid(e.to_string()))?;
             let mechanism =
                 DiscreteLaplace::new(epsilon, sensitivity).map_err(|e| invalid(e.to_string()))?;
-            let today = state.audit.clock().now().date();
             let charge = pb::BudgetCharge {
                 coordinator: env.coordinator.clone(),
                 requester: format!("{}@{}", env.requester.officer_id, env.requester.organisation),
                 dataset: dataset.to_string(),
-                period: budget.period.label(today.year(), today.month()),
+                period: budget.period.label(today),
                 epsilon_micro,
             };
             check_budget(state, &charge, &limits)?;
@@ -138,8 +139,14 @@ fn sensitivity(schema: &DatasetSchema, resolved: &ResolvedAggregate) -> Result<u
                     _ => None,
                 });
             match bound {
-                Some(b) if (1.0..=1e9).contains(&b) => b as u64,
-                Some(_) => 1,
+                Some(b) if b.is_finite() && b <= 1e9 => (b as u64).max(1),
+                Some(_) => {
+                    return Err(Refusal::QueryInvalid {
+                        problem: format!(
+                            "column {column:?} has bounds too wide to sum with noise (at most 1e9)"
+                        ),
+                    });
+                }
                 None => {
                     return Err(Refusal::QueryInvalid {
                         problem: format!("column {column:?} has no declared bounds to sum within"),
@@ -188,14 +195,6 @@ fn open_read_only(state: &NodeState) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-fn lookup_present(conn: &Connection) -> rusqlite::Result<bool> {
-    conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
-        [GEOGRAPHY_LOOKUP_TABLE],
-        |r| r.get(0),
-    )
-}
-
 /// A released table and what its audit entry records.
 pub struct Released {
     table: pb::ProtectedTable,
@@ -206,10 +205,9 @@ pub struct Released {
 /// that the request is in the log.
 pub fn apply(
     state: &NodeState,
-    logged: &Logged<AuthorisedQuery>,
+    _logged: &Logged<AuthorisedQuery>,
     plan: AggregatePlan,
 ) -> Result<Released, NodeError> {
-    let _ = logged.query();
     let internal = |e: &dyn std::fmt::Display| NodeError::Internal(format!("aggregate: {e}"));
     let conn = open_read_only(state).map_err(|e| internal(&e))?;
     let raw = execute(&conn, &plan.compiled).map_err(|e| internal(&e))?;
@@ -238,7 +236,8 @@ pub fn apply(
         ));
     }
     applied.extend(protected.applied().iter().map(|r| r.code()));
-    let mut legend = rules.legend();
+    let mut legend =
+        rules.legend(if plan.noise.is_some() { CountKind::Noised } else { CountKind::Exact });
     if let Some(noise) = &plan.noise {
         legend = format!(
             "counts carry random noise (differential privacy, epsilon {}, each person counted at \
@@ -299,11 +298,13 @@ pub fn release_table(
     for cell in raw {
         let mut index = 0;
         for (d, value) in dims.iter().zip(cell.groups.iter().chain(std::iter::repeat(&None))) {
+            // A value outside the vocabulary counts as missing; the one-level dimension of a
+            // table without groupings takes every row.
             let position = value
                 .as_deref()
                 .and_then(|v| d.position(v))
                 .or_else(|| d.position(MISSING))
-                .or_else(|| (d.levels().len() == 1).then_some(0))
+                .or_else(|| (d.name() == ALL_DIMENSION && d.levels().len() == 1).then_some(0))
                 .ok_or_else(|| internal(&format!("a value outside dimension {}", d.name())))?;
             index = index * d.levels().len() + position;
         }

@@ -160,7 +160,8 @@ pub fn compile(
         wheres.push(match f {
             Filter::Equals { column, value } => {
                 let (expr, numeric) = column_expr(schema, column, "filtered")?;
-                format!("{expr} = {}", bind(value_for(value, numeric)?, &mut params))
+                let value = value_for(value, numeric, is_code(schema, column))?;
+                format!("{expr} = {}", bind(value, &mut params))
             }
             Filter::In { column, values } => {
                 if values.is_empty() || values.len() > MAX_IN_VALUES {
@@ -171,7 +172,7 @@ pub fn compile(
                 let (expr, numeric) = column_expr(schema, column, "filtered")?;
                 let mut slots = Vec::new();
                 for v in values {
-                    slots.push(bind(value_for(v, numeric)?, &mut params));
+                    slots.push(bind(value_for(v, numeric, is_code(schema, column))?, &mut params));
                 }
                 format!("{expr} IN ({})", slots.join(", "))
             }
@@ -252,8 +253,6 @@ pub fn compile(
     })
 }
 
-/// Who a row is about, for distinct counts and contribution bounds: the NHS number when there is
-/// one, else surname, forenames and date of birth, else the record itself.
 /// Who a row is about, decided at import (`dataset::row::subject_key`).
 const SUBJECT_COLUMNS: &str = "subject";
 
@@ -329,11 +328,23 @@ fn geography_expr(
     }
 }
 
-fn value_for(raw: &str, numeric: bool) -> Result<Value, CompileError> {
+/// Whether the column holds geography codes, which the import stores upper-cased.
+fn is_code(schema: &DatasetSchema, column: &str) -> bool {
+    schema
+        .columns
+        .iter()
+        .any(|c| c.name == column && matches!(c.role, ColumnRole::Geography { .. }))
+}
+
+/// A filter value as stored: a number for numeric columns, an upper-cased code for geography
+/// columns (as the import normalises them), the text itself otherwise.
+fn value_for(raw: &str, numeric: bool, code: bool) -> Result<Value, CompileError> {
     if numeric {
         raw.parse::<f64>()
             .map(Value::Real)
             .map_err(|_| CompileError::BadValue(format!("{raw:?} is not a number")))
+    } else if code {
+        Ok(Value::Text(raw.trim().to_ascii_uppercase()))
     } else {
         Ok(Value::Text(raw.to_string()))
     }

@@ -5,12 +5,13 @@
 //! calendar between the query's period bounds, or fixed band lists. Values outside the
 //! vocabulary, and missing values, are counted in one more level, `(missing)`.
 
+use fedlink_proto::aggregate::text::PeriodKind;
 use fedlink_proto::aggregate::{
     AgeBands, AggregateQuery, Filter, GeographyLevel, GroupBy, IsoDate, TimeBucket,
 };
 use rusqlite::Connection;
 
-use crate::dataset::geography::GEOGRAPHY_LOOKUP_TABLE;
+use crate::dataset::geography::{GEOGRAPHY_LOOKUP_TABLE, lookup_present};
 use crate::dataset::schema::{self, ColumnRole, DatasetSchema};
 
 /// The level that counts missing values and values outside the declared vocabulary.
@@ -94,8 +95,10 @@ fn one(
             calendar(*bucket, from, to)
         }
     };
-    // Dates inside the period are never missing; everything else may be.
-    let never_missing = matches!(group, GroupBy::Time(b) if *b != TimeBucket::HourBand);
+    // Inside a stated period every row has a date, so date buckets are never missing; without
+    // a period (day of week may go without) or for times (hour band), they may be.
+    let never_missing =
+        period.is_some() && matches!(group, GroupBy::Time(b) if *b != TimeBucket::HourBand);
     if !never_missing {
         levels.push(MISSING.to_string());
     }
@@ -115,14 +118,7 @@ fn lookup_levels(conn: &Connection, level: GeographyLevel) -> Result<Vec<String>
     // The column name comes from a closed enum, never from the request.
     let sql =
         format!("SELECT DISTINCT {0} FROM {GEOGRAPHY_LOOKUP_TABLE} ORDER BY {0}", level.name());
-    let exists: bool = conn
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
-            [GEOGRAPHY_LOOKUP_TABLE],
-            |r| r.get(0),
-        )
-        .map_err(|e| LevelsError::Lookup(e.to_string()))?;
-    if !exists {
+    if !lookup_present(conn).map_err(|e| LevelsError::Lookup(e.to_string()))? {
         return Err(LevelsError::NoLookup(level.name()));
     }
     let mut stmt = conn.prepare(&sql).map_err(|e| LevelsError::Lookup(e.to_string()))?;
@@ -141,19 +137,16 @@ fn calendar(bucket: TimeBucket, from: IsoDate, to: IsoDate) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for n in from.day_number()..=to.day_number() {
         let day = IsoDate::from_day_number(n);
-        let (y, m, d) = (day.year(), day.month(), day.day());
+
         let label = match bucket {
-            TimeBucket::Day => format!("{y:04}-{m:02}-{d:02}"),
+            TimeBucket::Day => day.to_string(),
             TimeBucket::Week => {
                 // Monday of the week: day 0 (1970-01-01) was a Thursday.
                 IsoDate::from_day_number(n - (n + 3).rem_euclid(7)).to_string()
             }
-            TimeBucket::Month => format!("{y:04}-{m:02}"),
-            TimeBucket::Quarter => format!("{y:04}-Q{}", m.div_ceil(3)),
-            TimeBucket::FinancialYear => {
-                let start = if m >= 4 { y } else { y - 1 };
-                format!("{start:04}/{:02}", (start + 1) % 100)
-            }
+            TimeBucket::Month => PeriodKind::Month.label(day),
+            TimeBucket::Quarter => PeriodKind::Quarter.label(day),
+            TimeBucket::FinancialYear => PeriodKind::FinancialYear.label(day),
             TimeBucket::DayOfWeek | TimeBucket::HourBand => continue,
         };
         if out.last() != Some(&label) {

@@ -19,7 +19,9 @@ type FastMap<K, V> = HashMap<K, V, FixedState>;
 
 /// One cell of the raw table: its group values (None where the value is missing) and the
 /// metric, as an integer (sums are rounded to the nearest whole number).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// No `Debug`: these are pre-disclosure values and must never reach a log.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RawCell {
     /// Group values, in the query's group order.
     pub groups: Vec<Option<String>>,

@@ -112,6 +112,15 @@ pub fn store_lookup(
     Ok(())
 }
 
+/// Whether the store holds a geography lookup.
+pub fn lookup_present(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+        [GEOGRAPHY_LOOKUP_TABLE],
+        |r| r.get(0),
+    )
+}
+
 /// A GSS code: a capital letter and eight digits.
 fn is_gss_code(code: &str) -> bool {
     let b = code.as_bytes();

@@ -170,7 +170,14 @@ impl TryFrom<ColumnFile> for Column {
             "nhs_number" => ColumnRole::NhsNumber,
             "nhs_number_status" => ColumnRole::NhsNumberStatus,
             "numeric" => match (f.min, f.max) {
-                (Some(min), Some(max)) => ColumnRole::Numeric { min, max },
+                (Some(min), Some(max)) if min.is_finite() && max.is_finite() && min <= max => {
+                    ColumnRole::Numeric { min, max }
+                }
+                (Some(_), Some(_)) => {
+                    return Err(format!(
+                        "column {name:?}: `min` and `max` must be finite numbers with min <= max"
+                    ));
+                }
                 _ => return Err(format!("column {name:?}: role numeric needs `min` and `max`")),
             },
             "parent_uprn" => ColumnRole::ParentUprn,

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::DisclosureError;
+use super::table::CountKind;
 
 /// The rule-based statistical disclosure control (SDC) a node applies to a table of counts.
 ///
@@ -83,8 +84,9 @@ impl SdcRules {
         }
     }
 
-    /// A sentence for a report's footnote that explains the marks in a released table.
-    pub fn legend(&self) -> String {
+    /// A sentence for a report's footnote that explains the marks in a released table. After
+    /// DP noise a 0 no longer means none, only that the noised count was 0 or less.
+    pub fn legend(&self, kind: CountKind) -> String {
         let mut parts = Vec::new();
         if self.min_cell > 1 {
             parts.push(format!(
@@ -93,9 +95,12 @@ impl SdcRules {
                 self.min_cell - 1
             ));
         }
-        match self.zeros {
-            ZeroPolicy::Release => parts.push("0 means none".to_string()),
-            ZeroPolicy::Suppress => parts.push("counts of 0 are also hidden".to_string()),
+        match (self.zeros, kind) {
+            (ZeroPolicy::Release, CountKind::Exact) => parts.push("0 means none".to_string()),
+            (ZeroPolicy::Release, CountKind::Noised) => {
+                parts.push("0 means the noised count was 0 or less".to_string())
+            }
+            (ZeroPolicy::Suppress, _) => parts.push("counts of 0 are also hidden".to_string()),
         }
         match self.rounding {
             Rounding::Nearest(1) => {}
@@ -310,7 +315,7 @@ mod tests {
 
     #[test]
     fn legend_states_the_rules() {
-        let legend = SdcRules::default().legend();
+        let legend = SdcRules::default().legend(CountKind::Exact);
         assert!(legend.contains("1 to 7"), "{legend}");
         assert!(legend.contains("nearest 5"), "{legend}");
         assert!(legend.contains("before rounding"), "{legend}");

@@ -27,12 +27,14 @@ use std::collections::BTreeMap;
 
 use fedlink_proto::aggregate::text::{PeriodKind, parse_filter, parse_group, parse_metric};
 use fedlink_proto::aggregate::{
-    AggregateQuery, AggregateRequest, Filter, GeographyLevel, GroupBy, Metric, TimeBucket,
+    AggregateQuery, AggregateRequest, Filter, GeographyLevel, GroupBy, IsoDate, Metric, TimeBucket,
 };
 use fedlink_proto::audit::budget::{BudgetLimits, parse_epsilon};
 use fedlink_proto::refusal::Refusal;
 use serde::{Deserialize, Serialize};
 
+use crate::aggregate::compile::compile;
+use crate::dataset::schema::DatasetSchema;
 use crate::disclosure::SdcRules;
 
 /// What a column may be used for.
@@ -164,6 +166,10 @@ pub struct AggregateRule {
     pub templates: Vec<Template>,
 }
 
+fn financial_year() -> PeriodKind {
+    PeriodKind::FinancialYear
+}
+
 fn yes() -> bool {
     true
 }
@@ -177,43 +183,14 @@ fn default_max_cells() -> usize {
     20_000
 }
 
-/// How often budgets renew.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BudgetPeriod {
-    /// Calendar month, "2026-11".
-    Month,
-    /// Calendar quarter, "2026-Q4".
-    Quarter,
-    /// Financial year, "2026/27".
-    #[default]
-    FinancialYear,
-    /// Calendar year, "2026".
-    Year,
-}
-
-impl BudgetPeriod {
-    /// The label of the period holding the given day.
-    pub fn label(self, year: u16, month: u8) -> String {
-        match self {
-            BudgetPeriod::Month => format!("{year:04}-{month:02}"),
-            BudgetPeriod::Quarter => format!("{year:04}-Q{}", month.div_ceil(3)),
-            BudgetPeriod::FinancialYear => {
-                let start = if month >= 4 { year } else { year - 1 };
-                format!("{start:04}/{:02}", (start + 1) % 100)
-            }
-            BudgetPeriod::Year => format!("{year:04}"),
-        }
-    }
-}
-
 /// The `[budget]` table: ε limits per dataset and period.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetSettings {
-    /// How often budgets renew.
-    #[serde(default)]
-    pub period: BudgetPeriod,
+    /// How often budgets renew: month, quarter, financial_year (the default) or year. A budget
+    /// is for the period in which queries are asked, whatever dates they cover.
+    #[serde(default = "financial_year")]
+    pub period: PeriodKind,
     /// ε per coordinator (all its requesters together), per dataset and period.
     pub coordinator_epsilon: String,
     /// ε per requester, per dataset and period.
@@ -259,7 +236,44 @@ impl AggregateRule {
             }
         }
         for t in &self.templates {
-            template_query(&self.dataset, t).map_err(|e| format!("{}: {e}", at("template")))?;
+            let query =
+                template_query(&self.dataset, t).map_err(|e| format!("{}: {e}", at("template")))?;
+            // Without noise, a sum cell can be one person's value however many rows it has.
+            if matches!(query.metric, Metric::Sum { .. }) {
+                return Err(format!(
+                    "{} {:?}: a template cannot sum (without noise a sum can be one person's value)",
+                    at("template"),
+                    t.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the rule against the dataset's schema when the node starts: the dataset exists,
+    /// every column it lists does, and every template compiles.
+    pub fn validate_against(
+        &self,
+        index: usize,
+        schema: Option<&DatasetSchema>,
+        lookup: bool,
+    ) -> Result<(), String> {
+        let at = format!("aggregate[{index}] ({})", self.dataset);
+        let Some(schema) = schema else {
+            return Err(format!("{at}: the node holds no dataset {:?}", self.dataset));
+        };
+        for column in self.columns.keys() {
+            if !schema.columns.iter().any(|c| &c.name == column) {
+                return Err(format!(
+                    "{at}.columns: dataset {} has no column {column:?}",
+                    schema.name
+                ));
+            }
+        }
+        for t in &self.templates {
+            let query = template_query(&self.dataset, t).map_err(|e| format!("{at}: {e}"))?;
+            compile(schema, &query, lookup)
+                .map_err(|e| format!("{at}.template {:?}: {e}", t.name))?;
         }
         Ok(())
     }
@@ -275,8 +289,14 @@ impl AggregateRule {
         }
     }
 
-    /// Resolves a request under this rule, or refuses naming the rule.
-    pub fn resolve(&self, request: &AggregateRequest) -> Result<ResolvedAggregate, Refusal> {
+    /// Resolves a request under this rule, or refuses naming the rule. `today` is the node's
+    /// date: a template is only run for a period that has ended, so a published table cannot
+    /// be asked again and again while its period fills up and differenced day by day.
+    pub fn resolve(
+        &self,
+        request: &AggregateRequest,
+        today: IsoDate,
+    ) -> Result<ResolvedAggregate, Refusal> {
         match request {
             AggregateRequest::Template { name, period, .. } => {
                 let t = self
@@ -289,6 +309,12 @@ impl AggregateRule {
                         period: period.clone(),
                         expected: t.period.example().to_string(),
                     })?;
+                if to >= today {
+                    return Err(Refusal::BadTemplatePeriod {
+                        period: period.clone(),
+                        expected: "a period that has ended (published tables are final)".into(),
+                    });
+                }
                 let mut query = template_query(&self.dataset, t)
                     .map_err(|problem| Refusal::QueryInvalid { problem })?;
                 query.filters.push(Filter::EventDates { from, to });

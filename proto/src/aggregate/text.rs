@@ -169,6 +169,20 @@ impl PeriodKind {
         }
     }
 
+    /// The label of the period of this kind that holds `date` (the inverse of [`Self::range`]).
+    pub fn label(self, date: IsoDate) -> String {
+        let (y, m) = (date.year(), date.month());
+        match self {
+            PeriodKind::Month => format!("{y:04}-{m:02}"),
+            PeriodKind::Quarter => format!("{y:04}-Q{}", m.div_ceil(3)),
+            PeriodKind::FinancialYear => {
+                let start = if m >= 4 { y } else { y - 1 };
+                format!("{start:04}/{:02}", (start + 1) % 100)
+            }
+            PeriodKind::Year => format!("{y:04}"),
+        }
+    }
+
     /// The first and last day of the period `label`, if it is a label of this kind.
     pub fn range(self, label: &str) -> Option<(IsoDate, IsoDate)> {
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty();
@@ -258,5 +272,14 @@ mod tests {
         assert_eq!(PeriodKind::Month.range("2024-02").expect("m").1.to_string(), "2024-02-29");
         assert!(PeriodKind::Month.range("2024-13").is_none());
         assert!(PeriodKind::Year.range("24").is_none());
+        for kind in
+            [PeriodKind::Month, PeriodKind::Quarter, PeriodKind::FinancialYear, PeriodKind::Year]
+        {
+            for day in [IsoDate::from_ymd(2025, 3, 31), IsoDate::from_ymd(2025, 4, 1)] {
+                let day = day.expect("date");
+                let (from, to) = kind.range(&kind.label(day)).expect("round trip");
+                assert!(from <= day && day <= to, "{kind:?} {day}");
+            }
+        }
     }
 }
