@@ -7,6 +7,10 @@
 //! month, by financial year with a filter, and the whole node-side answer for ward × month with
 //! a per-subject bound: levels, query, discrete Laplace noise on every cell, suppression and
 //! rounding.
+//!
+//! On the 2-core CI machine (2026-11-26): LSOA × month 348 ms, ward (from LSOA) × month
+//! 356 ms, assault by financial year 159 ms, ward × month bounded to 3 rows per subject
+//! 662 ms, and the whole DP answer for it 0.9 s (best of 3).
 
 mod common;
 
