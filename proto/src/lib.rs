@@ -8,6 +8,7 @@
 //! - [`clock`]: the injectable clock every expiry and timestamp reads.
 //! - [`envelope`]: signed query envelopes: sign, verify, parse strictly.
 //! - [`federation`]: the federation file: members, roles, endpoints, fingerprints, keys.
+//! - [`blind`]: ristretto255 blinding for private linkage: hash-to-group, keys, packed batches.
 //! - [`refusal`]: every reason a node refuses a request, with its rule name and gRPC code.
 //! - [`audit`]: the RFC 9162 Merkle audit log: hashing, proofs, signed checkpoints, receipts,
 //!   the SQLite store and offline verification.
@@ -19,6 +20,7 @@
 
 pub mod aggregate;
 pub mod audit;
+pub mod blind;
 pub mod clock;
 pub mod envelope;
 pub mod federation;
