@@ -110,6 +110,8 @@ pub struct SigningContext(&'static [u8]);
 impl SigningContext {
     /// A coordinator's signature over a query envelope.
     pub const ENVELOPE: Self = Self(b"fedlink-envelope/v1\n");
+    /// A node's signature over its half of a relay handshake (`relay::encoding::hello_message`).
+    pub const RELAY_HELLO: Self = Self(b"fedlink-relay-hello/v1\n");
 }
 
 /// An Ed25519 public key.

@@ -12,6 +12,7 @@
 //! - [`refusal`]: every reason a node refuses a request, with its rule name and gRPC code.
 //! - [`audit`]: the RFC 9162 Merkle audit log: hashing, proofs, signed checkpoints, receipts,
 //!   the SQLite store and offline verification.
+//! - [`relay`]: the sealed, signed node-to-node channel through the blind relay (F1).
 //!
 //! Everything here but `audit::store` is pure: it works on bytes and does no I/O, so the
 //! verifier, the tests and both parties share one implementation of each format.
@@ -27,3 +28,4 @@ pub mod federation;
 pub mod identity;
 pub mod pb;
 pub mod refusal;
+pub mod relay;
