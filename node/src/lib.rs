@@ -11,6 +11,8 @@
 //! - [`privacy`]: exact integer DP noise (discrete Laplace and Gaussian) from the OS CSPRNG.
 //! - [`normalise`]: identifier normalisation (NHS number, names, dates, postcodes, UPRN, sex).
 //! - [`matchkey`]: typed match keys derived from normalised identifiers.
+//! - [`linkage`]: the plaintext side of linked counts: slot messages, time windows, fixed-length
+//!   tuples, labels, matching and counting by label.
 //! - [`policy`]: the deny-by-default policy and the check that makes an `AuthorisedQuery`.
 //! - [`request`]: peer authentication and envelope checks, typed step by step.
 //! - [`gate`]: the audit gate: logs requests, refusals and disclosures; makes `Logged` queries.
@@ -29,6 +31,7 @@ pub mod describe;
 pub mod disclosure;
 pub mod error;
 pub mod gate;
+pub mod linkage;
 pub mod matchkey;
 pub mod normalise;
 pub mod policy;

@@ -3,10 +3,12 @@
 //! modes are enabled. Every refusal names the rule that refused.
 //!
 //! The `[[aggregate]]` rules (per dataset and purpose: column uses, disclosure control, DP
-//! settings, published templates) and the `[budget]` table live in [`aggregate`]; each section
-//! stays deny-by-default.
+//! settings, published templates) and the `[budget]` table live in [`aggregate`]; the
+//! `[[linkage]]` rules (roles, key types, labels, window catalogue, cohort sources, caps,
+//! flag-back) in [`linkage`]. Each section stays deny-by-default.
 
 pub mod aggregate;
+pub mod linkage;
 
 use fedlink_proto::audit::budget::parse_epsilon;
 use fedlink_proto::envelope::{LawfulBasis, Mode};
@@ -79,6 +81,9 @@ pub struct Policy {
     /// Aggregate rules, one per dataset and set of purposes.
     #[serde(default)]
     pub aggregate: Vec<aggregate::AggregateRule>,
+    /// Linkage rules, one per dataset and set of purposes.
+    #[serde(default)]
+    pub linkage: Vec<linkage::LinkageRule>,
 }
 
 /// A query that passed every envelope check and the policy. Only [`Policy::authorise`] makes one.
@@ -110,6 +115,9 @@ impl Policy {
             return Err("key `envelope.max_lifetime_s` must be between 1 and 3600".into());
         }
         for (i, rule) in policy.aggregate.iter().enumerate() {
+            rule.validate(i)?;
+        }
+        for (i, rule) in policy.linkage.iter().enumerate() {
             rule.validate(i)?;
         }
         match &policy.budget {

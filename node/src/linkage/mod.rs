@@ -1,0 +1,52 @@
+//! The plaintext side of the linked-count protocol (DESIGN.md "Linkage"; design-review §8):
+//! everything a node does *before* blinding — which bytes get blinded, how time windows become
+//! slots, how a subject becomes a fixed-length tuple — and *after* matching — crediting and
+//! counting by label. Blinding itself (hash-to-ristretto255, scalars) lives in
+//! `fedlink_proto::blind`; this module never depends on it: tuples are generic over the slot
+//! value, so the same code runs on plaintext messages in tests and on blinded points in the
+//! protocol.
+//!
+//! # Layout
+//!
+//! - [`keys`]: a record's allowed match keys (placeholders never become keys, F17) and the
+//!   domain-separated, length-prefixed [`SlotMessage`] = key type ‖ key value ‖ slot label.
+//! - [`window`]: time buckets (F9): [`Granularity`], [`WindowTemplate`], the W slot labels of a
+//!   cohort row and the one slot label of a partner row, and exactly what a window matches.
+//! - [`label`]: coarse labels and the [`LabelPolicy`] (vocabulary, k real subjects per class).
+//! - [`tuple`](mod@tuple): [`TupleLayout`], [`build_tuples`] (unique-or-random, slot permutation, fixed
+//!   length), [`dummy_tuples`], and the receiver's no-repeat check.
+//! - [`matcher`]: the [`Matcher`] seam, the ordered unique-key passes of issue 5
+//!   ([`UniqueKeyPasses`]), one-to-one [`Linkage`], and [`count_by_labels`].
+//! - [`error`]: [`LinkageError`], why a step refused its input.
+//!
+//! # One side's steps
+//!
+//! 1. For each record, [`KeySelection::record_keys`] gives its keys; [`slot_messages`] joins
+//!    them with the window's slots (cohort) or the event's slot (partner) into messages, which
+//!    are gathered per subject into a [`Subject`] with its label.
+//! 2. [`LabelPolicy::check_classes`] refuses a label outside the vocabulary or a class with
+//!    fewer than k real subjects.
+//! 3. [`build_tuples`] makes one tuple per subject; [`dummy_tuples`] pads each class.
+//! 4. The blinding layer maps each slot (`None` → a fresh random point) and sorts by bytes.
+//!
+//! The computing node then runs a [`Matcher`] over both doubly-blinded sides and
+//! [`count_by_labels`] over its [`Linkage`], before noise and disclosure control.
+
+mod calendar;
+pub mod error;
+pub mod keys;
+pub mod label;
+pub mod matcher;
+mod shuffle;
+pub mod tuple;
+pub mod window;
+
+pub use error::LinkageError;
+pub use keys::{KeySelection, SLOT_MESSAGE_DOMAIN, SlotMessage, slot_messages};
+pub use label::{Label, LabelPolicy};
+pub use matcher::{Linkage, LinkedPair, Matcher, Side, UniqueKeyPasses, count_by_labels};
+pub use tuple::{
+    BuildReport, BuiltTuples, MAX_SLOTS_PER_KEY_TYPE, Subject, Tuple, TupleLayout, build_tuples,
+    check_no_repeated_values, dummy_tuples,
+};
+pub use window::{Granularity, MAX_WINDOW_SLOTS, SlotLabel, WindowTemplate};

@@ -1,0 +1,247 @@
+//! The `[[linkage]]` rules of a node's policy (issue 5, item 7): for each of the node's datasets,
+//! under which purposes it may take part in linked queries and in which roles, which key types
+//! it may contribute, the label vocabulary and the minimum real subjects per label class (F2),
+//! the window templates its catalogue allows (F9: windows and granularity come only from here),
+//! which cohorts it accepts (member and dataset, F8), input caps per query and per day, whether
+//! it allows flag-back and for which purposes with what per-case cap (F6, F12), and the
+//! disclosure and DP settings of every linked output it computes (F3: DP is mandatory). Deny by
+//! default: a dataset without a rule takes part in nothing.
+//!
+//! ```toml
+//! [[linkage]]
+//! dataset = "ecds"
+//! purposes = ["HMICFRS-R2-DEATH-ANALYSIS"]
+//! roles = ["partner", "computing"]
+//! key_types = ["nhs", "name_dob", "init_sur_dob", "sur_dob_pcd"]
+//! labels = { vocabulary = ["all"], k_min = 5 }
+//! windows = [{ name = "12m-before", granularity = "month", units_before = 12 }]
+//! cohort_sources = ["police/death_reports", "police/homicide_index"]
+//! max_subjects_per_query = 200000
+//! max_queries_per_day = 20
+//! privacy = { epsilon = "1" }
+//! flag_back = { purposes = ["SAFEGUARDING-CASE-REVIEW"], max_rows_per_case = 25 }
+//! ```
+
+use std::collections::BTreeSet;
+
+use fedlink_proto::audit::budget::parse_epsilon;
+use serde::{Deserialize, Serialize};
+
+use crate::disclosure::SdcRules;
+use crate::linkage::{Label, LabelPolicy, WindowTemplate};
+use crate::matchkey::KeyType;
+
+/// What a node may do in a linked query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkRole {
+    /// Holds the cohort (A).
+    Cohort,
+    /// Holds the qualifying records the cohort is linked to (B).
+    Partner,
+    /// Matches, counts, protects and releases (by default the node whose data are disclosed).
+    Computing,
+    /// Blinds in an overlap ring without computing.
+    Blinder,
+}
+
+/// The label vocabulary of linked tables and the fewest real subjects a label class may hold.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelRules {
+    /// The labels this node's tuples may carry, and the labels it accepts on a peer's.
+    pub vocabulary: Vec<String>,
+    /// Fewest real subjects per label class (design-review F2).
+    pub k_min: usize,
+}
+
+/// Flag-back: person-level flags returned to the cohort node, only under these conditions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagBackRules {
+    /// Purposes flag-back serves; the envelope must also carry a case reference and an
+    /// authoriser's signature, and an operator here must approve each request.
+    pub purposes: Vec<String>,
+    /// Most cohort rows one case reference may be flagged for, across all its requests.
+    pub max_rows_per_case: u32,
+}
+
+/// DP for linked outputs: mandatory (design-review F3).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkPrivacy {
+    /// ε charged per linked output, as a decimal.
+    pub epsilon: String,
+}
+
+/// One `[[linkage]]` rule.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkageRule {
+    /// The node's dataset the rule covers.
+    pub dataset: String,
+    /// Purposes it serves.
+    pub purposes: Vec<String>,
+    /// Roles the dataset may take.
+    pub roles: Vec<LinkRole>,
+    /// Key types it may contribute (tags as in `KeyType::tag`), strongest first.
+    pub key_types: Vec<String>,
+    /// Label vocabulary and k.
+    pub labels: LabelRules,
+    /// The catalogue of window templates.
+    #[serde(default)]
+    pub windows: Vec<WindowTemplate>,
+    /// Cohorts accepted, as `member/dataset`; empty accepts none.
+    #[serde(default)]
+    pub cohort_sources: Vec<String>,
+    /// Most real subjects one side may send in one query.
+    pub max_subjects_per_query: u32,
+    /// Most linked queries a day for this dataset.
+    pub max_queries_per_day: u32,
+    /// DP settings for the outputs this node computes.
+    pub privacy: LinkPrivacy,
+    /// Disclosure control for those outputs.
+    #[serde(default)]
+    pub disclosure: SdcRules,
+    /// Flag-back, if allowed at all.
+    #[serde(default)]
+    pub flag_back: Option<FlagBackRules>,
+}
+
+impl LinkageRule {
+    /// Checks the rule when the policy is loaded, naming the key at fault.
+    pub fn validate(&self, index: usize) -> Result<(), String> {
+        let at = |key: &str| format!("linkage[{index}] ({}).{key}", self.dataset);
+        if self.purposes.is_empty() {
+            return Err(format!("{} must name at least one purpose", at("purposes")));
+        }
+        if self.roles.is_empty() {
+            return Err(format!("{} must name at least one role", at("roles")));
+        }
+        self.key_types()?;
+        self.label_policy().map_err(|e| format!("{}: {e}", at("labels")))?;
+        let mut names = BTreeSet::new();
+        for w in &self.windows {
+            if !names.insert(w.name()) {
+                return Err(format!("{}: {:?} is listed twice", at("windows"), w.name()));
+            }
+        }
+        for source in &self.cohort_sources {
+            match source.split_once('/') {
+                Some((member, dataset)) if !member.is_empty() && !dataset.is_empty() => {}
+                _ => {
+                    return Err(format!(
+                        "{}: {source:?} is not member/dataset",
+                        at("cohort_sources")
+                    ));
+                }
+            }
+        }
+        if self.max_subjects_per_query == 0 || self.max_queries_per_day == 0 {
+            return Err(format!(
+                "{} and max_queries_per_day must be at least 1",
+                at("max_subjects_per_query")
+            ));
+        }
+        parse_epsilon(&self.privacy.epsilon)
+            .map_err(|e| format!("{}: {e}", at("privacy.epsilon")))?;
+        self.disclosure.validate().map_err(|e| format!("{}: {e}", at("disclosure")))?;
+        if let Some(f) = &self.flag_back
+            && (f.purposes.is_empty() || f.max_rows_per_case == 0)
+        {
+            return Err(format!(
+                "{} needs purposes and a max_rows_per_case of at least 1",
+                at("flag_back")
+            ));
+        }
+        Ok(())
+    }
+
+    /// The key types, parsed, in the rule's order.
+    pub fn key_types(&self) -> Result<Vec<KeyType>, String> {
+        if self.key_types.is_empty() {
+            return Err(format!("linkage rule for {}: key_types is empty", self.dataset));
+        }
+        self.key_types
+            .iter()
+            .map(|t| {
+                KeyType::from_tag(t).ok_or_else(|| {
+                    format!("linkage rule for {}: unknown key type {t:?}", self.dataset)
+                })
+            })
+            .collect()
+    }
+
+    /// The label vocabulary and k as the linkage layer checks them.
+    pub fn label_policy(&self) -> Result<LabelPolicy, String> {
+        let labels = self
+            .labels
+            .vocabulary
+            .iter()
+            .map(|l| Label::new(l.clone()).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        LabelPolicy::new(labels, self.labels.k_min).map_err(|e| e.to_string())
+    }
+
+    /// The window template of that name in the catalogue.
+    pub fn window(&self, name: &str) -> Option<&WindowTemplate> {
+        self.windows.iter().find(|w| w.name() == name)
+    }
+
+    /// Whether the cohort `member/dataset` is accepted.
+    pub fn accepts_cohort(&self, member: &str, dataset: &str) -> bool {
+        self.cohort_sources.iter().any(|s| s.split_once('/') == Some((member, dataset)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: &str = r#"
+dataset = "ecds"
+purposes = ["HMICFRS-R2-DEATH-ANALYSIS"]
+roles = ["partner", "computing"]
+key_types = ["nhs", "name_dob"]
+labels = { vocabulary = ["all"], k_min = 5 }
+windows = [{ name = "12m-before", granularity = "month", units_before = 12 }]
+cohort_sources = ["police/death_reports"]
+max_subjects_per_query = 200000
+max_queries_per_day = 20
+privacy = { epsilon = "1" }
+"#;
+
+    fn rule(text: &str) -> Result<LinkageRule, String> {
+        let rule: LinkageRule = toml::from_str(text).map_err(|e| e.to_string())?;
+        rule.validate(0)?;
+        Ok(rule)
+    }
+
+    #[test]
+    fn a_rule_loads_and_answers_its_questions() {
+        let r = rule(RULE).expect("valid");
+        assert_eq!(r.key_types().expect("types"), [KeyType::Nhs, KeyType::NameDob]);
+        assert!(r.window("12m-before").is_some());
+        assert!(r.window("24m-before").is_none());
+        assert!(r.accepts_cohort("police", "death_reports"));
+        assert!(!r.accepts_cohort("police", "crimes"));
+        assert!(r.flag_back.is_none(), "no flag-back unless a rule says so");
+    }
+
+    #[test]
+    fn bad_rules_are_refused_naming_the_key() {
+        for (from, to, key) in [
+            ("\"nhs\", \"name_dob\"", "\"nhs\", \"shoe_size\"", "shoe_size"),
+            ("k_min = 5", "k_min = 0", "labels"),
+            ("[\"police/death_reports\"]", "[\"police\"]", "cohort_sources"),
+            ("epsilon = \"1\"", "epsilon = \"0\"", "privacy.epsilon"),
+            ("units_before = 12", "units_before = 0", "window"),
+        ] {
+            let err = rule(&RULE.replace(from, to)).expect_err(key);
+            assert!(err.contains(key) || err.to_lowercase().contains("window"), "{key}: {err}");
+        }
+        let no_privacy: String =
+            RULE.lines().filter(|l| !l.starts_with("privacy")).collect::<Vec<_>>().join("\n");
+        assert!(rule(&no_privacy).is_err(), "DP is mandatory for linked outputs");
+    }
+}
