@@ -91,6 +91,8 @@ pub struct SlotMessage {
     key_type: KeyType,
     /// The encoded message.
     bytes: Vec<u8>,
+    /// Where the slot label starts in `bytes`: everything before it encodes (key type, value).
+    key_end: usize,
 }
 
 impl SlotMessage {
@@ -110,9 +112,10 @@ impl SlotMessage {
         bytes.extend_from_slice(key_type.as_bytes());
         bytes.extend_from_slice(&u32::try_from(value.len()).map_err(|_| too_long())?.to_be_bytes());
         bytes.extend_from_slice(value);
+        let key_end = bytes.len();
         bytes.extend_from_slice(&u16::try_from(slot.len()).map_err(|_| too_long())?.to_be_bytes());
         bytes.extend_from_slice(slot.as_bytes());
-        Ok(SlotMessage { key_type: key.key_type(), bytes })
+        Ok(SlotMessage { key_type: key.key_type(), bytes, key_end })
     }
 
     /// The key type the message was made from.
@@ -123,6 +126,12 @@ impl SlotMessage {
     /// The encoded bytes: what the blinding layer hashes to the group.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// The bytes that encode (key type, value) without the time slot: what uniqueness is
+    /// judged on, so that two subjects sharing a key are both dropped whatever their slots.
+    pub fn key_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.key_end).unwrap_or(&self.bytes)
     }
 }
 

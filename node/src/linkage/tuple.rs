@@ -169,10 +169,12 @@ pub struct BuildReport {
 /// Builds one tuple per subject.
 ///
 /// 1. A subject's repeated messages count once.
-/// 2. **Unique-or-random** (F5 fix item 3): a message held by two or more subjects of this
-///    side is dropped from every one of them — it becomes missing, so a twin, a namesake at
-///    one address or a repeated placeholder cannot create many-to-many matches or
-///    cross-tuple equalities.
+/// 2. **Unique-or-random** (F5 fix item 3): a key (key type and value, whatever the time slot)
+///    held by two or more subjects of this side is dropped from every one of them in every
+///    slot — it becomes missing, so a twin, a namesake at one address or a repeated
+///    placeholder cannot create many-to-many matches or cross-tuple equalities. Judging by
+///    key and not by (key, slot) matters for windows: twins with different index dates would
+///    otherwise keep the months only one of them covers, and link there.
 /// 3. Each key type's remaining messages fill its slots in order; the rest of the group is
 ///    missing, and messages beyond the group's size are dropped.
 /// 4. Each group is shuffled with a fresh permutation from `rng`, so a slot's position says
@@ -192,9 +194,13 @@ pub fn build_tuples(
             subject.messages.iter().filter(|m| seen.insert(*m)).collect()
         })
         .collect();
-    let mut holders: HashMap<&SlotMessage, usize> = HashMap::new();
-    for message in distinct.iter().flatten() {
-        *holders.entry(message).or_default() += 1;
+    // Each subject counts once per key, however many slots it fills with it.
+    let mut holders: HashMap<&[u8], usize> = HashMap::new();
+    for messages in &distinct {
+        let keys: HashSet<&[u8]> = messages.iter().map(|m| m.key_bytes()).collect();
+        for key in keys {
+            *holders.entry(key).or_default() += 1;
+        }
     }
     report.shared_values_removed = holders.values().filter(|&&n| n > 1).count();
 
@@ -203,7 +209,7 @@ pub fn build_tuples(
         let mut groups: Vec<Vec<Option<SlotMessage>>> =
             layout.key_types.iter().map(|_| Vec::with_capacity(layout.slots)).collect();
         for message in messages {
-            if holders.get(message).is_some_and(|&n| n > 1) {
+            if holders.get(message.key_bytes()).is_some_and(|&n| n > 1) {
                 continue;
             }
             let Some(group) = layout.key_types.iter().position(|&kt| kt == message.key_type())

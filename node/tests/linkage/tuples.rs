@@ -92,6 +92,33 @@ fn unique_or_random_drops_values_shared_by_two_subjects() {
 }
 
 #[test]
+fn a_key_shared_by_twins_is_dropped_in_every_slot_whatever_their_windows() {
+    // Twins sharing sur_dob_pcd whose windows overlap only partly: judged by (key, slot), the
+    // months only one twin covers would keep the key and link to that twin alone.
+    let selection = KeySelection::new([KeyType::SurnameDobPostcode]).unwrap();
+    let window = WindowTemplate::new("3m", Granularity::Month, 3, false).unwrap();
+    let layout = TupleLayout::new([KeyType::SurnameDobPostcode], window.slot_count()).unwrap();
+    let twin_a = person("Amy", "Hall", "2001-04-05", "CH1 2AB", Some(10));
+    let twin_b = person("Zoe", "Hall", "2001-04-05", "CH1 2AB", Some(11));
+    let subjects: Vec<Subject> = [(twin_a, date(2025, 6, 10)), (twin_b, date(2025, 8, 20))]
+        .iter()
+        .map(|(ids, index)| Subject {
+            label: label("all"),
+            messages: slot_messages(
+                &selection.record_keys(ids),
+                &window.cohort_slots(*index).unwrap(),
+            )
+            .unwrap(),
+        })
+        .collect();
+    let built = build_tuples(&subjects, &layout, &mut Seeded(3)).unwrap();
+    assert_eq!(built.report.shared_values_removed, 1, "one key, shared");
+    for tuple in &built.tuples {
+        assert!(tuple.slots().iter().all(Option::is_none), "no slot keeps the shared key");
+    }
+}
+
+#[test]
 fn slot_positions_do_not_depend_on_the_month() {
     // Where the oldest month of a 12-month window lands, over 6,000 tuples: uniform.
     let layout = TupleLayout::new([KeyType::Nhs], 12).unwrap();
