@@ -307,6 +307,21 @@ impl Envelope {
     pub fn hash(&self) -> [u8; 32] {
         sha256(&self.encode())
     }
+
+    /// SHA-256 of what every participant's envelope for one query shares: the whole envelope
+    /// but its audience, the audience's role and the log size the coordinator last saw of that
+    /// node. Nodes bind it into their relay handshake, so a coordinator that gave them
+    /// different queries under one query id (another mode, body, window or participant list,
+    /// design-review F13) cannot pair them.
+    pub fn shared_digest(&self) -> [u8; 32] {
+        let mut wire = self.to_pb();
+        wire.audience.clear();
+        wire.role = 0;
+        wire.known_log_size = 0;
+        let mut bytes = b"fedlink-query-shared/v1\n".to_vec();
+        bytes.extend_from_slice(&wire.encode_to_vec());
+        sha256(&bytes)
+    }
 }
 
 impl TryFrom<pb::Envelope> for Envelope {

@@ -24,6 +24,9 @@ struct Member {
     key: IdentityKey,
 }
 
+/// The shared-query digest both ends' envelopes agree on, in tests that build contexts by hand.
+const DIGEST: [u8; 32] = [7; 32];
+
 fn member(name: &'static str, role: NodeRole) -> Member {
     Member { name, role, key: IdentityKey::generate().expect("rng") }
 }
@@ -34,7 +37,8 @@ fn pair() -> (Member, Member) {
 }
 
 fn context(query: QueryId, session: SessionId, me: &Member, peer: &Member) -> ChannelContext {
-    ChannelContext::new(query, session, me.name, me.role, peer.name, peer.role).expect("context")
+    ChannelContext::new(query, session, DIGEST, me.name, me.role, peer.name, peer.role)
+        .expect("context")
 }
 
 /// What the relay saw: every hello and message as it went over the wire.
@@ -228,7 +232,8 @@ fn a_relay_swapping_in_its_own_ephemeral_key_is_refused() {
     // The relay re-signs A's hello, with its key in it, under its own identity.
     let mut ephemeral = [0u8; 32];
     ephemeral.copy_from_slice(mitm.as_ref());
-    let message = encoding::hello_message(&query, &session, a.name, a.role, b.name, &ephemeral);
+    let message =
+        encoding::hello_message(&query, &session, &DIGEST, a.name, a.role, b.name, &ephemeral);
     swapped.signature = relay_key.sign(SigningContext::RELAY_HELLO, &message).as_bytes().to_vec();
     let err = start_b().finish(&swapped, &a.key.public_key()).err().expect("refused");
     assert_eq!(err, HandshakeError::BadSignature { sender: "police".into() });
@@ -285,8 +290,9 @@ fn a_hello_for_another_query_session_role_or_receiver_is_refused() {
     assert_eq!(start_b().finish(&hello, &a_pub).err(), Some(HandshakeError::WrongSession));
 
     // A claims to be the computing node: the envelope says it holds the cohort.
-    let ctx = ChannelContext::new(query, session, a.name, NodeRole::Computing, b.name, b.role)
-        .expect("context");
+    let ctx =
+        ChannelContext::new(query, session, DIGEST, a.name, NodeRole::Computing, b.name, b.role)
+            .expect("context");
     let hello = hello_from(ctx);
     assert_eq!(
         start_b().finish(&hello, &a_pub).err(),
@@ -321,7 +327,7 @@ fn a_small_order_ephemeral_key_is_refused() {
     let (a, b) = pair();
     let (query, session) = fresh_ids();
     let zero = [0u8; 32];
-    let message = encoding::hello_message(&query, &session, a.name, a.role, b.name, &zero);
+    let message = encoding::hello_message(&query, &session, &DIGEST, a.name, a.role, b.name, &zero);
     let hello = pb::RelayHello {
         query_id: query.as_bytes().to_vec(),
         session_id: session.as_bytes().to_vec(),
@@ -571,6 +577,42 @@ fn two_sessions_of_the_same_pair_derive_different_keys() {
 // Contexts come from the signed envelope.
 
 #[test]
+fn nodes_given_different_queries_under_one_id_cannot_pair() {
+    // design-review F13: the coordinator sends A and B envelopes with the same query and
+    // session ids but a different purpose; each passes its own policy, but their hellos sign
+    // different shared-query digests, so neither accepts the other.
+    let coordinator = IdentityKey::generate().expect("rng");
+    let (a, b) = pair();
+    let query = QueryId::new_v7(AT);
+    let participants = [("police", NodeRole::Cohort), ("nhs", NodeRole::Computing)];
+    let for_a = sample_envelope(query, &participants);
+    let mut for_b = for_a.clone();
+    for_b.audience = "nhs".into();
+    for_b.role = NodeRole::Computing;
+    assert_eq!(for_a.shared_digest(), for_b.shared_digest(), "audience and role are not shared");
+    for_b.purpose = "SOMETHING-ELSE".into();
+    assert_ne!(for_a.shared_digest(), for_b.shared_digest());
+
+    let verify = |env: &Envelope| {
+        SignedEnvelope::from(env.sign(&coordinator))
+            .verify("coordinator", &coordinator.public_key())
+            .expect("verifies")
+    };
+    let ctx_a = ChannelContext::from_envelope(&verify(&for_a), "nhs").expect("a's context");
+    let ctx_b = ChannelContext::from_envelope(&verify(&for_b), "police").expect("b's context");
+    let (hs_a, hello_a) = Handshake::start(ctx_a, &a.key).expect("a");
+    let (hs_b, hello_b) = Handshake::start(ctx_b, &b.key).expect("b");
+    assert_eq!(
+        hs_b.finish(&hello_a, &a.key.public_key()).err(),
+        Some(HandshakeError::BadSignature { sender: "police".into() })
+    );
+    assert_eq!(
+        hs_a.finish(&hello_b, &b.key.public_key()).err(),
+        Some(HandshakeError::BadSignature { sender: "nhs".into() })
+    );
+}
+
+#[test]
 fn contexts_from_the_envelope_mirror_each_other() {
     let coordinator = IdentityKey::generate().expect("rng");
     let (a, b) = pair();
@@ -635,7 +677,8 @@ fn contexts_from_the_envelope_mirror_each_other() {
 fn a_context_needs_two_distinct_named_ends() {
     let (query, session) = fresh_ids();
     let new = |me: &str, peer: &str| {
-        ChannelContext::new(query, session, me, NodeRole::Cohort, peer, NodeRole::Computing).err()
+        ChannelContext::new(query, session, DIGEST, me, NodeRole::Cohort, peer, NodeRole::Computing)
+            .err()
     };
     assert_eq!(new("", "nhs"), Some(ContextError::EmptyName { which: "own" }));
     assert_eq!(new("police", ""), Some(ContextError::EmptyName { which: "peer" }));
@@ -658,13 +701,22 @@ fn unhex(parts: &[&str]) -> Vec<u8> {
 fn the_signed_hello_encoding_is_pinned() {
     let query = QueryId::from_slice(&unhex(&["01890a5dac96774bbcceb302099a8057"])).expect("v7");
     let session = session_from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
-    let got =
-        encoding::hello_message(&query, &session, "police", NodeRole::Cohort, "nhs", &[0x42; 32]);
+    let got = encoding::hello_message(
+        &query,
+        &session,
+        &[0x07; 32],
+        "police",
+        NodeRole::Cohort,
+        "nhs",
+        &[0x42; 32],
+    );
     let want = unhex(&[
         "00000010",
         "01890a5dac96774bbcceb302099a8057", // query id, 16 bytes
         "00000010",
         "000102030405060708090a0b0c0d0e0f", // session id, 16 bytes
+        "00000020",
+        &"07".repeat(32), // shared-query digest, 32 bytes
         "00000006",
         "706f6c696365", // sender "police"
         "00000004",

@@ -27,6 +27,8 @@ pub struct ChannelContext {
     peer: String,
     /// The peer's role in the query.
     peer_role: NodeRole,
+    /// What both ends' envelopes must share ([`Envelope::shared_digest`](crate::envelope::Envelope::shared_digest)).
+    query_digest: [u8; 32],
 }
 
 impl ChannelContext {
@@ -45,7 +47,15 @@ impl ChannelContext {
             });
         }
         let peer_role = listed_role(env, peer)?;
-        Self::new(env.query_id, env.session_id, &env.audience, env.role, peer, peer_role)
+        Self::new(
+            env.query_id,
+            env.session_id,
+            env.shared_digest(),
+            &env.audience,
+            env.role,
+            peer,
+            peer_role,
+        )
     }
 
     /// A context from parts the caller has already taken from a verified envelope (tests, and
@@ -54,6 +64,7 @@ impl ChannelContext {
     pub fn new(
         query_id: QueryId,
         session_id: SessionId,
+        query_digest: [u8; 32],
         me: &str,
         my_role: NodeRole,
         peer: &str,
@@ -71,12 +82,18 @@ impl ChannelContext {
             my_role,
             peer: peer.to_string(),
             peer_role,
+            query_digest,
         })
     }
 
     /// The query the session serves.
     pub fn query_id(&self) -> QueryId {
         self.query_id
+    }
+
+    /// The digest of what both ends' envelopes share; in every hello's signed bytes.
+    pub fn query_digest(&self) -> [u8; 32] {
+        self.query_digest
     }
 
     /// The session.

@@ -22,9 +22,12 @@ pub const KEY_INFO_LABEL: &[u8] = b"fedlink-relay/v1";
 /// `"fedlink-relay-hello/v1\n"` ([`SigningContext::RELAY_HELLO`](crate::identity::SigningContext::RELAY_HELLO)):
 ///
 /// ```text
-/// len ‖ query_id (16) ‖ len ‖ session_id (16) ‖ len ‖ sender ‖ len ‖ sender role (u32 BE)
-///     ‖ len ‖ receiver ‖ len ‖ ephemeral public key (32)
+/// len ‖ query_id (16) ‖ len ‖ session_id (16) ‖ len ‖ query digest (32) ‖ len ‖ sender
+///     ‖ len ‖ sender role (u32 BE) ‖ len ‖ receiver ‖ len ‖ ephemeral public key (32)
 /// ```
+///
+/// The query digest is [`Envelope::shared_digest`](crate::envelope::Envelope::shared_digest) of
+/// the signer's own envelope: two nodes pair only if the coordinator sent them the same query.
 ///
 /// The receiver rebuilds these bytes from its own [`ChannelContext`](super::ChannelContext) and
 /// the hello's ephemeral key, never from the hello's other fields, so the signature proves the
@@ -32,14 +35,16 @@ pub const KEY_INFO_LABEL: &[u8] = b"fedlink-relay/v1";
 pub fn hello_message(
     query_id: &QueryId,
     session_id: &SessionId,
+    query_digest: &[u8; 32],
     sender: &str,
     sender_role: NodeRole,
     receiver: &str,
     ephemeral_public: &[u8; 32],
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(6 * 4 + 16 + 16 + 4 + 32 + sender.len() + receiver.len());
+    let mut out = Vec::with_capacity(7 * 4 + 16 + 16 + 32 + 4 + 32 + sender.len() + receiver.len());
     put(&mut out, query_id.as_bytes());
     put(&mut out, session_id.as_bytes());
+    put(&mut out, query_digest);
     put(&mut out, sender.as_bytes());
     put(&mut out, &role_wire(sender_role).to_be_bytes());
     put(&mut out, receiver.as_bytes());

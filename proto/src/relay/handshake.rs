@@ -54,6 +54,7 @@ impl Handshake {
         let my_hello = encoding::hello_message(
             &ctx.query_id(),
             &ctx.session_id(),
+            &ctx.query_digest(),
             ctx.me(),
             ctx.my_role(),
             ctx.peer(),
@@ -130,6 +131,7 @@ impl Handshake {
         let peer_hello_bytes = encoding::hello_message(
             &ctx.query_id(),
             &ctx.session_id(),
+            &ctx.query_digest(),
             ctx.peer(),
             ctx.peer_role(),
             ctx.me(),
