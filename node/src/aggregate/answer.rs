@@ -22,7 +22,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::aggregate::compile::{CompiledQuery, compile};
 use crate::aggregate::levels::{MISSING, levels};
-use crate::aggregate::run::{RawCell, execute};
+use crate::aggregate::run::{RawCell, execute_parallel};
 use crate::dataset::geography::lookup_present;
 use crate::dataset::schema::{ColumnRole, DatasetSchema};
 use crate::disclosure::{
@@ -209,9 +209,9 @@ pub fn apply(
     plan: AggregatePlan,
 ) -> Result<Released, NodeError> {
     let internal = |e: &dyn std::fmt::Display| NodeError::Internal(format!("aggregate: {e}"));
-    let conn = open_read_only(state).map_err(|e| internal(&e))?;
-    let raw = execute(&conn, &plan.compiled).map_err(|e| internal(&e))?;
-    drop(conn);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let raw = execute_parallel(&state.datasets_db(), &plan.compiled, threads)
+        .map_err(|e| internal(&e))?;
 
     let rules = SdcRules {
         release_margins: plan.resolved.disclosure.release_margins && plan.dimensions.len() <= 2,

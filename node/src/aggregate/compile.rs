@@ -64,6 +64,8 @@ pub enum CompileError {
 pub struct CompiledQuery {
     /// The statement.
     pub sql: String,
+    /// The statement for one of n partitions: two more parameters, n and the part.
+    pub partitioned_sql: String,
     /// Its parameters, in `?N` order.
     pub params: Vec<Value>,
     /// The group columns' names, in output order.
@@ -238,6 +240,18 @@ pub fn compile(
     }
     // Rows in storage order (rowid), so a contribution bound keeps the same rows every run.
     let sql = format!("SELECT {} FROM {table}{where_sql} ORDER BY rowid", columns.join(", "));
+    // The same, for one of n partitions (`run::execute_parallel` binds n and the part after
+    // the query's own parameters): by subject when subjects are counted or bounded, so each
+    // subject stays in one partition, else by row.
+    let partition = if needs_subject { "COALESCE(subject, 0)" } else { "rowid" };
+    let (n_slot, part_slot) = (params.len() + 1, params.len() + 2);
+    let mut partitioned = wheres.clone();
+    partitioned.push(format!("{partition} % ?{n_slot} = ?{part_slot}"));
+    let partitioned_sql = format!(
+        "SELECT {} FROM {table} WHERE {} ORDER BY rowid",
+        columns.join(", "),
+        partitioned.join(" AND ")
+    );
     let metric = match query.metric {
         Metric::Rows => MetricKind::Rows,
         Metric::DistinctSubjects => MetricKind::DistinctSubjects,
@@ -245,6 +259,7 @@ pub fn compile(
     };
     Ok(CompiledQuery {
         sql,
+        partitioned_sql,
         params,
         groups,
         metric,

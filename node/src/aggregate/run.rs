@@ -6,8 +6,11 @@ use std::collections::{HashMap, HashSet};
 
 use foldhash::fast::FixedState;
 
-use rusqlite::Connection;
+use std::path::Path;
+
+use rusqlite::types::Value;
 use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
 
 use fedlink_proto::aggregate::GeographyLevel;
 
@@ -37,20 +40,90 @@ struct Acc {
     subjects: HashSet<u64, FixedState>,
 }
 
-/// Runs the query and folds its rows into cells, sorted by group values. Every
-/// request-controlled value is bound, never spliced.
+/// Cells being folded, keyed by their group values joined with a separator no value contains
+/// (0x1F), so a row's key is built in one reused buffer and most rows allocate nothing.
+type Cells = FastMap<String, (Vec<Option<String>>, Acc)>;
+
+/// Runs the query on one connection and folds its rows into cells, sorted by group values.
+/// Every request-controlled value is bound, never spliced.
 pub fn execute(conn: &Connection, query: &CompiledQuery) -> Result<Vec<RawCell>, rusqlite::Error> {
-    let n = query.groups.len();
-    let lookups: Vec<Option<HashMap<String, String>>> = query
-        .derived
-        .iter()
-        .map(|level| level.map(|l| lookup(conn, l)).transpose())
-        .collect::<Result<_, _>>()?;
     let mut stmt = conn.prepare(&query.sql)?;
-    let mut rows = stmt.query(rusqlite::params_from_iter(query.params.iter()))?;
-    // Cells keyed by their group values joined with a separator no value contains (0x1F), so
-    // a row's key is built in one reused buffer and most rows allocate nothing.
-    let mut cells: FastMap<String, (Vec<Option<String>>, Acc)> = FastMap::default();
+    let rows = stmt.query(rusqlite::params_from_iter(query.params.iter()))?;
+    let cells = fold(rows, query, &lookups(conn, query)?)?;
+    Ok(finish(cells, query))
+}
+
+/// Runs the query on `threads` read-only connections to the store at `db`, each folding the
+/// rows of one partition, and merges the cells. Partitions are by subject (`subject mod n`)
+/// whenever the query counts or bounds subjects, so each subject's rows, its contribution bound
+/// and its distinct count stay within one thread, and the result equals [`execute`]'s; by
+/// `rowid mod n` otherwise.
+pub fn execute_parallel(
+    db: &Path,
+    query: &CompiledQuery,
+    threads: usize,
+) -> Result<Vec<RawCell>, rusqlite::Error> {
+    let open = || -> rusqlite::Result<Connection> {
+        let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        Ok(conn)
+    };
+    let threads = threads.max(1);
+    if threads == 1 {
+        return execute(&open()?, query);
+    }
+    let parts: Vec<rusqlite::Result<Cells>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|part| {
+                scope.spawn(move || -> rusqlite::Result<Cells> {
+                    let conn = open()?;
+                    let mut stmt = conn.prepare(&query.partitioned_sql)?;
+                    let mut params = query.params.clone();
+                    params.push(Value::Integer(threads as i64));
+                    params.push(Value::Integer(part as i64));
+                    let rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+                    fold(rows, query, &lookups(&conn, query)?)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(rusqlite::Error::InvalidParameterName("a fold thread panicked".into()))
+                })
+            })
+            .collect()
+    });
+    let mut merged = Cells::default();
+    for part in parts {
+        for (key, (groups, acc)) in part? {
+            let into = merged.entry(key).or_insert_with(|| (groups, Acc::default()));
+            into.1.rows += acc.rows;
+            into.1.sum += acc.sum;
+            // Partitions by subject are disjoint, so this union is a disjoint one.
+            into.1.subjects.extend(acc.subjects);
+        }
+    }
+    Ok(finish(merged, query))
+}
+
+/// The lookup tables the query's derived geography groups need.
+fn lookups(
+    conn: &Connection,
+    query: &CompiledQuery,
+) -> rusqlite::Result<Vec<Option<HashMap<String, String>>>> {
+    query.derived.iter().map(|level| level.map(|l| lookup(conn, l)).transpose()).collect()
+}
+
+/// Folds rows into cells, applying the per-subject contribution bound in row order.
+fn fold(
+    mut rows: rusqlite::Rows<'_>,
+    query: &CompiledQuery,
+    lookups: &[Option<HashMap<String, String>>],
+) -> rusqlite::Result<Cells> {
+    let n = query.groups.len();
+    let mut cells = Cells::default();
     let mut per_subject: FastMap<u64, u32> = FastMap::default();
     let needs_subject =
         query.max_rows_per_subject.is_some() || query.metric == MetricKind::DistinctSubjects;
@@ -101,6 +174,11 @@ pub fn execute(conn: &Connection, query: &CompiledQuery) -> Result<Vec<RawCell>,
             }
         }
     }
+    Ok(cells)
+}
+
+/// The folded cells as the raw table, sorted by group values.
+fn finish(cells: Cells, query: &CompiledQuery) -> Vec<RawCell> {
     let mut out: Vec<RawCell> = cells
         .into_values()
         .map(|(groups, acc)| RawCell {
@@ -115,11 +193,11 @@ pub fn execute(conn: &Connection, query: &CompiledQuery) -> Result<Vec<RawCell>,
         })
         .collect();
     out.sort_by(|a, b| a.groups.cmp(&b.groups));
-    if n == 0 && out.is_empty() {
+    if query.groups.is_empty() && out.is_empty() {
         // A table with no groups always has its one cell, even when no row matched.
         out.push(RawCell { groups: Vec::new(), value: 0 });
     }
-    Ok(out)
+    out
 }
 
 /// A group's value, looked up to a coarser geography level where the query derives one.

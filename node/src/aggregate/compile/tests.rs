@@ -2,7 +2,7 @@
 //! refusals of identifiers and unknown columns before anything reaches SQL.
 
 use super::*;
-use crate::aggregate::run::{RawCell, execute};
+use crate::aggregate::run::{RawCell, execute, execute_parallel};
 use crate::dataset::import::import_csv;
 use crate::dataset::store::DatasetStore;
 use fedlink_proto::aggregate::{
@@ -75,13 +75,39 @@ fn run(
     q: &AggregateQuery,
 ) -> Vec<(Vec<String>, i64)> {
     let compiled = compile(schema, q, false).expect("compiles");
-    execute(store.connection(), &compiled)
-        .expect("runs")
+    plain(execute(store.connection(), &compiled).expect("runs"))
+}
+
+fn plain(cells: Vec<RawCell>) -> Vec<(Vec<String>, i64)> {
+    cells
         .into_iter()
         .map(|RawCell { groups, value }| {
             (groups.into_iter().map(|g| g.unwrap_or_else(|| "-".into())).collect(), value)
         })
         .collect()
+}
+
+#[test]
+fn partitioned_runs_give_the_same_table() {
+    let (dir, store, schema) = store();
+    let db = dir.path().join("datasets.db");
+    let by = |g: Vec<GroupBy>, metric: Metric, bound: Option<u32>| AggregateQuery {
+        max_rows_per_subject: bound,
+        ..query(g, vec![], metric)
+    };
+    for q in [
+        by(vec![GroupBy::Column("intent".into())], Metric::Rows, None),
+        by(vec![GroupBy::Time(TimeBucket::Month)], Metric::DistinctSubjects, None),
+        by(vec![GroupBy::Column("ward".into())], Metric::Rows, Some(1)),
+        by(vec![], Metric::Sum { column: "age".into() }, Some(2)),
+    ] {
+        let compiled = compile(&schema, &q, false).expect("compiles");
+        let one = run(&store, &schema, &q);
+        for threads in [1, 2, 3] {
+            let parallel = plain(execute_parallel(&db, &compiled, threads).expect("runs"));
+            assert_eq!(parallel, one, "{threads} threads: {q:?}");
+        }
+    }
 }
 
 fn cells(list: &[(&[&str], i64)]) -> Vec<(Vec<String>, i64)> {
