@@ -2,6 +2,8 @@
 //! positions, never a count of real subjects: a pre-disclosure count must not reach a log
 //! (design-review.md F5 item 6), and a label class's size is one.
 
+use fedlink_proto::blind::{BatchError, KeyError, PointError};
+
 use crate::matchkey::KeyType;
 use crate::normalise::date::Date;
 use crate::privacy::RandomError;
@@ -126,6 +128,55 @@ pub enum LinkageError {
         /// The tuple.
         index: usize,
     },
+    /// A slot message sits in the group of another key type, so it would be blinded under one
+    /// key type's tag and compared under another's.
+    #[error("tuple {index} holds a {found} message in its {expected} slots")]
+    SlotInWrongGroup {
+        /// The tuple's position.
+        index: usize,
+        /// The key type of the group.
+        expected: KeyType,
+        /// The message's key type.
+        found: KeyType,
+    },
+    /// More tuples than the receiver accepts (a size cap, checked before anything else).
+    #[error("{count} tuples; at most {max} are accepted")]
+    TooManyTuples {
+        /// Tuples received.
+        count: usize,
+        /// The cap.
+        max: usize,
+    },
+    /// A received point that does not decode or is the identity.
+    #[error("tuple {tuple}, slot {slot}: {source}")]
+    BadPoint {
+        /// The tuple's position.
+        tuple: usize,
+        /// The slot's position in the tuple.
+        slot: usize,
+        /// What is wrong with the point.
+        source: PointError,
+    },
+    /// A packed batch of points refused for its shape (length, count).
+    #[error("packed points refused: {0}")]
+    Batch(BatchError),
+    /// A label index on the wire outside the shared vocabulary.
+    #[error("label index {index} is outside the vocabulary of {len} labels")]
+    LabelIndexOutOfRange {
+        /// The index received.
+        index: u16,
+        /// The vocabulary's size.
+        len: usize,
+    },
+    /// A vocabulary too large to index with 16 bits on the wire.
+    #[error("a vocabulary of {len} labels is too large to send; at most 65536 are allowed")]
+    VocabularyTooLarge {
+        /// The vocabulary's size.
+        len: usize,
+    },
+    /// No random point could be drawn for a missing slot.
+    #[error("no random point for a missing slot: {0}")]
+    RandomPoint(#[from] KeyError),
     /// The OS random number generator failed; no slot permutation was drawn.
     #[error(transparent)]
     Random(#[from] RandomError),

@@ -2,7 +2,7 @@
 //! everything a node does *before* blinding — which bytes get blinded, how time windows become
 //! slots, how a subject becomes a fixed-length tuple — and *after* matching — crediting and
 //! counting by label. Blinding itself (hash-to-ristretto255, scalars) lives in
-//! `fedlink_proto::blind`; this module never depends on it: tuples are generic over the slot
+//! `fedlink_proto::blind`, and only [`blinded`] calls it: tuples are generic over the slot
 //! value, so the same code runs on plaintext messages in tests and on blinded points in the
 //! protocol.
 //!
@@ -17,6 +17,8 @@
 //!   length), [`dummy_tuples`], and the receiver's no-repeat check.
 //! - [`matcher`]: the [`Matcher`] seam, the ordered unique-key passes of issue 5
 //!   ([`UniqueKeyPasses`]), one-to-one [`Linkage`], and [`count_by_labels`].
+//! - [`blinded`]: [`BlindedTuple`], [`blind_tuples`], [`reblind_tuples`], the receiver's
+//!   [`check_received`] and [`same_label_multiset`], and the wire form ([`pack`], [`unpack`]).
 //! - [`error`]: [`LinkageError`], why a step refused its input.
 //!
 //! # One side's steps
@@ -27,11 +29,12 @@
 //! 2. [`LabelPolicy::check_classes`] refuses a label outside the vocabulary or a class with
 //!    fewer than k real subjects.
 //! 3. [`build_tuples`] makes one tuple per subject; [`dummy_tuples`] pads each class.
-//! 4. The blinding layer maps each slot (`None` → a fresh random point) and sorts by bytes.
+//! 4. [`blind_tuples`] blinds each slot (`None` → a fresh random point) and sorts by bytes.
 //!
 //! The computing node then runs a [`Matcher`] over both doubly-blinded sides and
 //! [`count_by_labels`] over its [`Linkage`], before noise and disclosure control.
 
+pub mod blinded;
 mod calendar;
 pub mod error;
 pub mod keys;
@@ -41,6 +44,9 @@ mod shuffle;
 pub mod tuple;
 pub mod window;
 
+pub use blinded::{
+    BlindedTuple, blind_tuples, check_received, pack, reblind_tuples, same_label_multiset, unpack,
+};
 pub use error::LinkageError;
 pub use keys::{KeySelection, SLOT_MESSAGE_DOMAIN, SlotMessage, slot_messages};
 pub use label::{Label, LabelPolicy};

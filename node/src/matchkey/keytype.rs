@@ -90,6 +90,34 @@ impl KeyType {
         KeyType::ALL.iter().copied().find(|kt| kt.tag() == tag)
     }
 
+    /// The key type's number on the wire, which picks its hash-to-group tag
+    /// (`fedlink_proto::blind::linkage_dst`). An explicit table, not the enum's discriminant:
+    /// reordering or inserting variants must not change a number, and a retired key type's
+    /// number is never given to another (0 is never used).
+    pub fn wire_id(self) -> u16 {
+        match self {
+            KeyType::Nhs => 1,
+            KeyType::NameDob => 2,
+            KeyType::NameSurnamePartDob => 3,
+            KeyType::InitialSurnameDob => 4,
+            KeyType::PhoneticNameDob => 5,
+            KeyType::DobSwapNameDob => 6,
+            KeyType::TransposedNameDob => 7,
+            KeyType::NicknameDob => 8,
+            KeyType::NamePostcodeBirthYear => 9,
+            KeyType::SurnameDobPostcode => 10,
+            KeyType::ForenameDobPostcode => 11,
+            KeyType::Uprn => 12,
+            KeyType::ParentUprn => 13,
+            KeyType::PostcodeHouse => 14,
+        }
+    }
+
+    /// The key type with this wire number.
+    pub fn from_wire_id(id: u16) -> Option<KeyType> {
+        KeyType::ALL.iter().copied().find(|kt| kt.wire_id() == id)
+    }
+
     /// The version of this key type's derivation. Bump it whenever the value derived from the
     /// same normalised record would change (a normaliser rule, the nickname table, the
     /// phonetic code), so keys of different versions are never compared as equal.
@@ -223,6 +251,21 @@ mod tests {
             assert!(kt.tag().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
         }
         assert_eq!(KeyType::from_tag("nope"), None);
+    }
+
+    #[test]
+    fn wire_ids_are_distinct_stable_and_invert() {
+        let ids: HashSet<u16> = KeyType::ALL.iter().map(|kt| kt.wire_id()).collect();
+        assert_eq!(ids.len(), KeyType::ALL.len());
+        assert!(!ids.contains(&0));
+        for kt in KeyType::ALL {
+            assert_eq!(KeyType::from_wire_id(kt.wire_id()), Some(*kt));
+        }
+        assert_eq!(KeyType::from_wire_id(0), None);
+        assert_eq!(KeyType::from_wire_id(u16::MAX), None);
+        // Pinned: these numbers are in every blinded point ever sent.
+        assert_eq!(KeyType::Nhs.wire_id(), 1);
+        assert_eq!(KeyType::PostcodeHouse.wire_id(), 14);
     }
 
     #[test]

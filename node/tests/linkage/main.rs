@@ -82,6 +82,9 @@ mod windows;
 // Keys, tuples, unique-or-random, labels and dummies.
 mod tuples;
 
+// Tuples through blinding: commutativity, random slots, sorting, receiver checks, wire form.
+mod blinded;
+
 // The unique-key matcher and one-to-one crediting.
 mod matching;
 

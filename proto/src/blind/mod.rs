@@ -12,6 +12,7 @@
 //! - [`scalar`]: the secret per-query key.
 //! - [`batch`]: packed batches and the checks a received batch must pass.
 //! - [`parallel`]: blinding and reblinding whole batches on all cores.
+//! - [`random`]: uniform non-identity points for missing slots.
 //!
 //! Checked against RFC 9380 K.3, RFC 9496 Appendix A and RFC 9497 A.1.1 (`tests/blind.rs`).
 
@@ -19,6 +20,7 @@ pub mod batch;
 pub mod hash;
 pub mod parallel;
 pub mod point;
+pub mod random;
 pub mod scalar;
 
 pub use batch::{BatchError, BatchRules, PackedPoints};
@@ -27,6 +29,7 @@ pub use parallel::{
     blind_all, blind_all_with, default_threads, reblind_all, reblind_all_with, reblind_received,
 };
 pub use point::{BlindedPoint, POINT_LEN, PointError, ValidPoint};
+pub use random::random_point;
 pub use scalar::{BlindingKey, KeyError};
 
 /// The curve crate behind these types, re-exported so that tests, benches and callers name the

@@ -1,0 +1,297 @@
+//! Tuples after blinding (design-review §8 steps 3–5): the bridge between the plaintext tuples
+//! of [`super::tuple`] and the group arithmetic of `fedlink_proto::blind`.
+//!
+//! - [`blind_tuples`] (steps 3 and 4, the sender's own tuples): every present slot becomes
+//!   `k·H(DST(sid, key type) ‖ message)`, every missing slot a fresh uniform point, so a
+//!   missing slot, a value dropped by unique-or-random and a dummy's slot look like any
+//!   blinded key (F11, F17); then the tuples are sorted by their bytes, so the order carries
+//!   nothing about subjects (F11).
+//! - [`reblind_tuples`] (step 5, A on M2): every point multiplied by A's key, the slots of each
+//!   key type permuted afresh (so B cannot align positions with what it sent, F5), labels kept
+//!   with their tuples, sorted by bytes again.
+//! - [`check_received`] and [`same_label_multiset`]: the receiver's checks of steps 3 and 5.
+//! - [`pack`] and [`unpack`]: the wire form, one packed `bytes` field of points and one label
+//!   index per tuple into the vocabulary both sides share.
+
+use std::collections::HashMap;
+
+use fedlink_proto::blind::{
+    BatchError, BatchRules, BlindedPoint, BlindingKey, KeyError, POINT_LEN, PackedPoints,
+    blind_all, linkage_dst, random_point, reblind_received,
+};
+
+use super::LinkageError;
+use super::keys::SlotMessage;
+use super::label::{Label, LabelPolicy};
+use super::shuffle::shuffle;
+use super::tuple::{Tuple, TupleLayout};
+use crate::privacy::RandomBits;
+
+/// One tuple as it travels: a label in clear and `layout.tuple_len()` points, grouped by key
+/// type in layout order. Every slot holds a point; which were missing cannot be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlindedTuple {
+    label: Label,
+    points: Vec<BlindedPoint>,
+}
+
+impl BlindedTuple {
+    /// A tuple from its parts; check received ones with [`check_received`].
+    pub fn new(label: Label, points: Vec<BlindedPoint>) -> BlindedTuple {
+        BlindedTuple { label, points }
+    }
+
+    /// The label.
+    pub fn label(&self) -> &Label {
+        &self.label
+    }
+
+    /// All points, key type by key type.
+    pub fn points(&self) -> &[BlindedPoint] {
+        &self.points
+    }
+
+    /// The points of the `group`-th key type of `layout` (empty if out of range).
+    pub fn group(&self, layout: &TupleLayout, group: usize) -> &[BlindedPoint] {
+        let start = group * layout.slots();
+        self.points.get(start..start + layout.slots()).unwrap_or_default()
+    }
+
+    /// The same tuple as a [`Tuple`] with every slot present, for a [`super::Matcher`].
+    pub fn into_tuple(self) -> Tuple<BlindedPoint> {
+        Tuple::new(self.label, self.points.into_iter().map(Some).collect())
+    }
+}
+
+/// Blinds one side's tuples with `key` under the session's tags and sorts them by bytes.
+///
+/// Present slots of each key type are blinded together on all cores ([`blind_all`]) with
+/// `linkage_dst(session_id, key_type.wire_id())`; missing slots get [`random_point`]. Refuses
+/// a tuple not of the layout's length, a message in another key type's group, and output in
+/// which a point repeats (which unique-or-random rules out; the peer would refuse it).
+pub fn blind_tuples(
+    key: &BlindingKey,
+    session_id: &[u8; 16],
+    layout: &TupleLayout,
+    tuples: Vec<Tuple<SlotMessage>>,
+) -> Result<Vec<BlindedTuple>, LinkageError> {
+    for (index, tuple) in tuples.iter().enumerate() {
+        layout.check(index, tuple)?;
+        for (group, &expected) in layout.key_types().iter().enumerate() {
+            let mut found = tuple.group(layout, group).iter().flatten().map(SlotMessage::key_type);
+            if let Some(found) = found.find(|&found| found != expected) {
+                return Err(LinkageError::SlotInWrongGroup { index, expected, found });
+            }
+        }
+    }
+    let mut blinded: Vec<Vec<Option<BlindedPoint>>> =
+        vec![vec![None; layout.tuple_len()]; tuples.len()];
+    for (group, &key_type) in layout.key_types().iter().enumerate() {
+        let offset = group * layout.slots();
+        let mut positions = Vec::new();
+        let mut messages: Vec<&[u8]> = Vec::new();
+        for (t, tuple) in tuples.iter().enumerate() {
+            for (s, slot) in tuple.group(layout, group).iter().enumerate() {
+                if let Some(message) = slot {
+                    positions.push((t, offset + s));
+                    messages.push(message.as_bytes());
+                }
+            }
+        }
+        let dst = linkage_dst(session_id, key_type.wire_id());
+        let points = blind_all(key, &messages, &dst);
+        for ((t, s), point) in positions.into_iter().zip(points.iter()) {
+            if let Some(slot) = blinded.get_mut(t).and_then(|slots| slots.get_mut(s)) {
+                *slot = Some(point);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(tuples.len());
+    for (tuple, slots) in tuples.iter().zip(blinded) {
+        let points = slots
+            .into_iter()
+            .map(|slot| slot.map_or_else(random_point, Ok))
+            .collect::<Result<Vec<_>, KeyError>>()?;
+        out.push(BlindedTuple { label: tuple.label().clone(), points });
+    }
+    // Our own points are valid by construction; only a repeat needs looking for.
+    let mut first_seen: HashMap<&BlindedPoint, usize> = HashMap::new();
+    for (index, tuple) in out.iter().enumerate() {
+        for point in &tuple.points {
+            if let Some(&first) = first_seen.get(point) {
+                return Err(LinkageError::RepeatedValue { first, second: index });
+            }
+            first_seen.insert(point, index);
+        }
+    }
+    sort_by_bytes(&mut out);
+    Ok(out)
+}
+
+/// A's step 5 on B's tuples (M2 → M3): checks every point as [`check_received`] does (a
+/// refusal names the tuple and slot), multiplies it by `key`, permutes the slots within each
+/// key type with a fresh permutation from `rng`, keeps each label with its tuple, and sorts by
+/// bytes.
+pub fn reblind_tuples(
+    key: &BlindingKey,
+    tuples: Vec<BlindedTuple>,
+    layout: &TupleLayout,
+    rng: &mut dyn RandomBits,
+) -> Result<Vec<BlindedTuple>, LinkageError> {
+    for (index, tuple) in tuples.iter().enumerate() {
+        check_shape(index, tuple, layout)?;
+    }
+    let len = layout.tuple_len();
+    let count = tuples.len() * len;
+    let reblinded =
+        reblind_received(key, &packed_bytes(&tuples), &BatchRules::exactly(count).unique())
+            .map_err(|e| from_batch(e, len))?;
+    let mut points = reblinded.iter();
+    let mut out = Vec::with_capacity(tuples.len());
+    for tuple in tuples {
+        let mut new: Vec<BlindedPoint> = points.by_ref().take(len).collect();
+        for group in new.chunks_mut(layout.slots()) {
+            shuffle(group, rng)?;
+        }
+        out.push(BlindedTuple { label: tuple.label, points: new });
+    }
+    sort_by_bytes(&mut out);
+    Ok(out)
+}
+
+/// The receiver's checks on a blinded message (§8 steps 3 and 5), cheapest first: at most
+/// `max` tuples, each of the layout's length with a label in `policy`'s vocabulary, then every
+/// point decodable and not the identity, and no point anywhere in the message repeated.
+pub fn check_received(
+    tuples: &[BlindedTuple],
+    layout: &TupleLayout,
+    policy: &LabelPolicy,
+    max: usize,
+) -> Result<(), LinkageError> {
+    if tuples.len() > max {
+        return Err(LinkageError::TooManyTuples { count: tuples.len(), max });
+    }
+    for (index, tuple) in tuples.iter().enumerate() {
+        check_shape(index, tuple, layout)?;
+        policy.check_label(&tuple.label)?;
+    }
+    let len = layout.tuple_len();
+    let rules = BatchRules::exactly(tuples.len() * len).unique();
+    PackedPoints::from_bytes(packed_bytes(tuples), &rules).map_err(|e| from_batch(e, len))?;
+    Ok(())
+}
+
+/// Whether two messages carry the same labels the same number of times (§8 step 5: M3 must
+/// keep M2's labels, only reordered).
+pub fn same_label_multiset(a: &[BlindedTuple], b: &[BlindedTuple]) -> bool {
+    fn sorted(tuples: &[BlindedTuple]) -> Vec<&Label> {
+        let mut labels: Vec<&Label> = tuples.iter().map(|t| &t.label).collect();
+        labels.sort_unstable();
+        labels
+    }
+    a.len() == b.len() && sorted(a) == sorted(b)
+}
+
+/// The wire form: every tuple's points packed in order (n × tuple length × 32 bytes) and one
+/// label index per tuple into `policy`'s vocabulary in its sorted order, which both sides must
+/// share. Refuses a label outside the vocabulary.
+pub fn pack(
+    tuples: &[BlindedTuple],
+    policy: &LabelPolicy,
+) -> Result<(Vec<u8>, Vec<u16>), LinkageError> {
+    let vocabulary = policy.vocabulary();
+    if vocabulary.len() > usize::from(u16::MAX) + 1 {
+        return Err(LinkageError::VocabularyTooLarge { len: vocabulary.len() });
+    }
+    let index: HashMap<&Label, u16> = vocabulary.iter().zip(0..=u16::MAX).collect();
+    let labels = tuples
+        .iter()
+        .map(|t| {
+            index
+                .get(&t.label)
+                .copied()
+                .ok_or_else(|| LinkageError::LabelNotInVocabulary(t.label.clone()))
+        })
+        .collect::<Result<Vec<u16>, _>>()?;
+    Ok((packed_bytes(tuples), labels))
+}
+
+/// Reads [`pack`]'s wire form back: the bytes must hold exactly `labels.len()` tuples of the
+/// layout's length, every label index must be in the vocabulary, and every point must decode,
+/// not be the identity and not repeat. Apply the size cap with [`check_received`] (or on
+/// `labels.len()` before calling).
+pub fn unpack(
+    bytes: Vec<u8>,
+    labels: &[u16],
+    layout: &TupleLayout,
+    policy: &LabelPolicy,
+) -> Result<Vec<BlindedTuple>, LinkageError> {
+    let vocabulary: Vec<&Label> = policy.vocabulary().iter().collect();
+    let labels = labels
+        .iter()
+        .map(|&index| {
+            vocabulary
+                .get(usize::from(index))
+                .copied()
+                .ok_or(LinkageError::LabelIndexOutOfRange { index, len: vocabulary.len() })
+        })
+        .collect::<Result<Vec<&Label>, _>>()?;
+    let len = layout.tuple_len();
+    let rules = BatchRules::exactly(labels.len().saturating_mul(len)).unique();
+    let packed = PackedPoints::from_bytes(bytes, &rules).map_err(|e| from_batch(e, len))?;
+    let mut points = packed.iter();
+    Ok(labels
+        .into_iter()
+        .map(|label| BlindedTuple {
+            label: label.clone(),
+            points: points.by_ref().take(len).collect(),
+        })
+        .collect())
+}
+
+/// Refuses a tuple whose length is not the layout's.
+fn check_shape(
+    index: usize,
+    tuple: &BlindedTuple,
+    layout: &TupleLayout,
+) -> Result<(), LinkageError> {
+    if tuple.points.len() == layout.tuple_len() {
+        Ok(())
+    } else {
+        Err(LinkageError::TupleShape {
+            index,
+            expected: layout.tuple_len(),
+            found: tuple.points.len(),
+        })
+    }
+}
+
+/// Every point of every tuple, in order, as one packed byte string.
+fn packed_bytes(tuples: &[BlindedTuple]) -> Vec<u8> {
+    let mut bytes =
+        Vec::with_capacity(tuples.iter().map(|t| t.points.len()).sum::<usize>() * POINT_LEN);
+    for point in tuples.iter().flat_map(|t| &t.points) {
+        bytes.extend_from_slice(point.as_bytes());
+    }
+    bytes
+}
+
+/// Sorts tuples by their points' bytes (ties, impossible with distinct points, by label), so
+/// the order says nothing about subjects or input order (F11).
+fn sort_by_bytes(tuples: &mut [BlindedTuple]) {
+    tuples.sort_unstable_by(|a, b| a.points.cmp(&b.points).then_with(|| a.label.cmp(&b.label)));
+}
+
+/// A batch refusal in tuple terms, for tuples of `len` points packed one after another.
+fn from_batch(error: BatchError, len: usize) -> LinkageError {
+    let len = len.max(1);
+    match error {
+        BatchError::Point { index, source } => {
+            LinkageError::BadPoint { tuple: index / len, slot: index % len, source }
+        }
+        BatchError::Repeated { index, first } => {
+            LinkageError::RepeatedValue { first: first / len, second: index / len }
+        }
+        other => LinkageError::Batch(other),
+    }
+}
