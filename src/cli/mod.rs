@@ -60,8 +60,11 @@ pub enum Command {
     /// Review audit logs
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Generate a synthetic county with known answers
-    Synth(synth::SynthArgs),
+    /// Generate a synthetic county with known answers, or score a linkage against its truth
+    ///
+    /// `fedlink synth --scale S --seed N --out DIR` generates a county; `fedlink synth evaluate
+    /// --county DIR --links FILE` scores predicted links against its truth bundle.
+    Synth(synth::SynthCommand),
     /// Run a whole federation on this machine, end to end
     Demo(demo::DemoArgs),
 }
@@ -177,8 +180,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Coordinator(CoordinatorCommand::Run(args)) => coordinator::run(&args).await,
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
-        Command::Synth(args) => {
-            synth::run(&args)?;
+        Command::Synth(command) => {
+            synth::dispatch(&command)?;
             Ok(Outcome::Success)
         }
         Command::Demo(args) => demo::run(&args).await,

@@ -62,6 +62,7 @@
 //! - [`public`]: the public geography lookup and population.
 //! - [`write`]: output folders, CSV writers, schema files, node config fragments.
 //! - [`error`]: the error type.
+//! - [`evaluate`]: scoring a linkage result against the truth bundle (development only).
 #![forbid(unsafe_code)]
 
 pub mod codes;
@@ -69,6 +70,7 @@ pub mod config;
 pub mod corrupt;
 pub mod date;
 pub mod error;
+pub mod evaluate;
 pub mod events;
 pub mod geography;
 pub mod identity;

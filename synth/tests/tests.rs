@@ -3,6 +3,8 @@
 
 /// Same seed and scale, same bytes; thread count irrelevant.
 mod determinism;
+/// Scoring links against the truth bundle.
+mod evaluate;
 /// Export glitches: a few damaged background rows, never a scenario record.
 mod glitches;
 /// Marginals within tolerance of the configured rates.
