@@ -178,6 +178,11 @@ pub fn check_received(
     let len = layout.tuple_len();
     let rules = BatchRules::exactly(tuples.len() * len).unique();
     PackedPoints::from_bytes(packed_bytes(tuples), &rules).map_err(|e| from_batch(e, len))?;
+    // §8: tuples travel sorted by their bytes, so their order carries nothing. An unsorted
+    // message could carry an order, a handle back to the sender's records.
+    if let Some(i) = tuples.windows(2).position(|w| by_bytes(&w[0], &w[1]).is_gt()) {
+        return Err(LinkageError::NotSorted { index: i + 1 });
+    }
     Ok(())
 }
 
@@ -279,7 +284,12 @@ fn packed_bytes(tuples: &[BlindedTuple]) -> Vec<u8> {
 /// Sorts tuples by their points' bytes (ties, impossible with distinct points, by label), so
 /// the order says nothing about subjects or input order (F11).
 fn sort_by_bytes(tuples: &mut [BlindedTuple]) {
-    tuples.sort_unstable_by(|a, b| a.points.cmp(&b.points).then_with(|| a.label.cmp(&b.label)));
+    tuples.sort_unstable_by(by_bytes);
+}
+
+/// The order tuples travel in: by their points' bytes, then label.
+fn by_bytes(a: &BlindedTuple, b: &BlindedTuple) -> std::cmp::Ordering {
+    a.points.cmp(&b.points).then_with(|| a.label.cmp(&b.label))
 }
 
 /// A batch refusal in tuple terms, for tuples of `len` points packed one after another.

@@ -139,6 +139,13 @@ pub enum LinkageError {
         /// The message's key type.
         found: KeyType,
     },
+    /// A received message whose tuples are not in byte order (their order could then carry
+    /// information back to the sender's records).
+    #[error("tuple {index} is out of byte order; tuples travel sorted")]
+    NotSorted {
+        /// The first tuple out of order.
+        index: usize,
+    },
     /// More tuples than the receiver accepts (a size cap, checked before anything else).
     #[error("{count} tuples; at most {max} are accepted")]
     TooManyTuples {

@@ -189,6 +189,10 @@ fn check_received_refuses_bad_messages() {
         check_received(&m, &layout, &policy(), 2),
         Err(LinkageError::TooManyTuples { count: 3, max: 2 })
     );
+    // A valid message sent out of byte order is refused: its order could be a handle.
+    let mut reversed = m.clone();
+    reversed.reverse();
+    assert_eq!(check(&reversed), Err(LinkageError::NotSorted { index: 1 }));
     // Reblinding checks the same way before multiplying.
     let bad = altered(&m, 2, None, |p| p[3] = BlindedPoint::from_bytes([0; 32]));
     assert_eq!(
