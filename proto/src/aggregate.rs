@@ -10,6 +10,7 @@ use std::fmt;
 
 pub mod text;
 
+use crate::civil::{civil_from_days, days_from_civil};
 use crate::pb;
 use crate::refusal::Refusal;
 
@@ -55,28 +56,14 @@ impl IsoDate {
         Self::from_ymd(num(0..4)?, month, day)
     }
 
-    /// Days since 1970-01-01 (proleptic Gregorian; H. Hinnant's `days_from_civil`).
+    /// Days since 1970-01-01 (proleptic Gregorian).
     pub fn day_number(self) -> i64 {
-        let (y, m, d) = (i64::from(self.year), i64::from(self.month), i64::from(self.day));
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
+        days_from_civil(i64::from(self.year), i64::from(self.month), i64::from(self.day))
     }
 
     /// The date `n` days after 1970-01-01, clamped to the supported years.
     pub fn from_day_number(n: i64) -> Self {
-        let z = n.clamp(-62_000, 84_000) + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, day) = civil_from_days(n.clamp(-62_000, 84_000));
         // In range by the clamp: years 1800..=2199, months 1..=12, days 1..=31.
         Self { year: year as u16, month: month as u8, day: day as u8 }
     }

@@ -5,6 +5,7 @@
 //! - [`aggregate`]: the typed aggregate query and its strict wire parsing.
 //! - [`pb`]: the types generated from `fedlink.proto` (wire shapes only; parse at the edge).
 //! - [`identity`]: Ed25519 identity keys, public keys and domain-separated signatures.
+//! - [`civil`]: calendar arithmetic (days since 1970 and back) shared by every date type.
 //! - [`clock`]: the injectable clock every expiry and timestamp reads.
 //! - [`envelope`]: signed query envelopes: sign, verify, parse strictly.
 //! - [`federation`]: the federation file: members, roles, endpoints, fingerprints, keys.
@@ -22,6 +23,7 @@
 pub mod aggregate;
 pub mod audit;
 pub mod blind;
+pub mod civil;
 pub mod clock;
 pub mod envelope;
 pub mod federation;

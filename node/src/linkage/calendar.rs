@@ -1,33 +1,22 @@
 //! Day numbers for calendar dates, so that window arithmetic (N days, weeks or months before an
 //! index date) is integer arithmetic and crosses month and year ends without special cases.
 
+use fedlink_proto::civil::{civil_from_days, days_from_civil};
+
 use crate::normalise::date::Date;
 
-/// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's
-/// `days_from_civil`, as `fedlink_proto::aggregate` uses for its periods).
+/// Days since 1970-01-01 in the proleptic Gregorian calendar.
 pub(crate) fn day_number(date: Date) -> i64 {
-    let (month, day) = (i64::from(date.month()), i64::from(date.day()));
-    let year = i64::from(date.year()) - i64::from(month <= 2);
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    days_from_civil(i64::from(date.year()), i64::from(date.month()), i64::from(date.day()))
 }
 
 /// The date with this day number, or `None` outside the years 1–9999 that [`Date`] covers.
 pub(crate) fn date_of_day_number(days: i64) -> Option<Date> {
-    let shifted = days.checked_add(719_468)?;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    // Beyond any year `Date` covers; the bound keeps the arithmetic far from overflow.
+    if days.unsigned_abs() > 4_000_000 {
+        return None;
+    }
+    let (year, month, day) = civil_from_days(days);
     Date::from_ymd(u16::try_from(year).ok()?, u8::try_from(month).ok()?, u8::try_from(day).ok()?)
         .ok()
 }
