@@ -232,20 +232,8 @@ impl AuditGate {
         logged: &Logged<AuthorisedQuery>,
         output: pb::OutputRecord,
     ) -> Result<pb::Receipt, NodeError> {
-        let checked = logged.query().checked();
-        let env = checked.envelope();
-        let entry = pb::AuditEntry {
-            event_type: pb::EventType::Disclosure as i32,
-            decision: pb::Decision::Allowed as i32,
-            rule: output.disclosure_rule.clone(),
-            reason: format!("{} answer released", env.mode.name()),
-            actor: Some(actor(Some(checked.peer()), None, Some(env))),
-            query: Some(query_record(env, checked.hash())),
-            output: Some(output),
-            recipients: vec![env.coordinator.clone()],
-            request_index: Some(logged.request_index()),
-            ..Default::default()
-        };
+        let env = logged.query().checked().envelope();
+        let entry = disclosure_entry(logged, output);
         let mut log = self.lock()?;
         let appended = log.append(entry, None)?;
         let from = env.known_log_size.min(appended.size);
@@ -263,21 +251,9 @@ impl AuditGate {
         charge: pb::BudgetCharge,
         limits: &BudgetLimits,
     ) -> Result<pb::Receipt, NodeError> {
-        let checked = logged.query().checked();
-        let env = checked.envelope();
-        let entry = pb::AuditEntry {
-            event_type: pb::EventType::Disclosure as i32,
-            decision: pb::Decision::Allowed as i32,
-            rule: output.disclosure_rule.clone(),
-            reason: format!("{} answer released", env.mode.name()),
-            actor: Some(actor(Some(checked.peer()), None, Some(env))),
-            query: Some(query_record(env, checked.hash())),
-            output: Some(output),
-            recipients: vec![env.coordinator.clone()],
-            request_index: Some(logged.request_index()),
-            budget: Some(charge.clone()),
-            ..Default::default()
-        };
+        let env = logged.query().checked().envelope();
+        let entry =
+            pb::AuditEntry { budget: Some(charge.clone()), ..disclosure_entry(logged, output) };
         let mut log = self.lock()?;
         match log.append_charged(entry, limits) {
             Ok(appended) => {
@@ -302,18 +278,9 @@ impl AuditGate {
     /// Logs the refusal of a query that was already admitted (its request entry holds the query
     /// id, so this entry points back to it) and returns the status to send.
     pub fn refuse(&self, logged: &Logged<AuthorisedQuery>, refusal: &Refusal) -> tonic::Status {
-        let checked = logged.query().checked();
-        let env = checked.envelope();
-        let entry = pb::AuditEntry {
-            event_type: pb::EventType::Consultation as i32,
-            decision: pb::Decision::Denied as i32,
-            rule: refusal.rule().into(),
-            reason: refusal.to_string(),
-            actor: Some(actor(Some(checked.peer()), None, Some(env))),
-            query: Some(query_record(env, checked.hash())),
-            request_index: Some(logged.request_index()),
-            ..Default::default()
-        };
+        let env = logged.query().checked().envelope();
+        let entry =
+            after_admission(logged, pb::Decision::Denied, refusal.rule(), refusal.to_string());
         self.status_with_receipt(refusal, entry, None, env.known_log_size)
     }
 
@@ -322,19 +289,9 @@ impl AuditGate {
     /// the status to send, carrying the entry's receipt.
     pub fn fail(&self, logged: &Logged<AuthorisedQuery>, problem: &NodeError) -> tonic::Status {
         tracing::error!(error = %problem, "an admitted query failed");
-        let checked = logged.query().checked();
-        let env = checked.envelope();
+        let env = logged.query().checked().envelope();
         let reason = "the node could not complete the answer; nothing was released";
-        let entry = pb::AuditEntry {
-            event_type: pb::EventType::Consultation as i32,
-            decision: pb::Decision::Error as i32,
-            rule: "node.internal".into(),
-            reason: reason.into(),
-            actor: Some(actor(Some(checked.peer()), None, Some(env))),
-            query: Some(query_record(env, checked.hash())),
-            request_index: Some(logged.request_index()),
-            ..Default::default()
-        };
+        let entry = after_admission(logged, pb::Decision::Error, "node.internal", reason.into());
         // Not a refusal: no refusal header, only the receipt.
         self.status_with_receipt_parts(
             tonic::Code::Internal,
@@ -354,6 +311,46 @@ impl AuditGate {
     /// Milliseconds since the epoch by the node's clock.
     pub fn now_ms(&self) -> i64 {
         self.clock.now().0
+    }
+}
+
+/// The entry for an admitted query that ends without an answer (refused or failed), pointing
+/// back to the entry that admitted it.
+fn after_admission(
+    logged: &Logged<AuthorisedQuery>,
+    decision: pb::Decision,
+    rule: &str,
+    reason: String,
+) -> pb::AuditEntry {
+    let checked = logged.query().checked();
+    let env = checked.envelope();
+    pb::AuditEntry {
+        event_type: pb::EventType::Consultation as i32,
+        decision: decision as i32,
+        rule: rule.into(),
+        reason,
+        actor: Some(actor(Some(checked.peer()), None, Some(env))),
+        query: Some(query_record(env, checked.hash())),
+        request_index: Some(logged.request_index()),
+        ..Default::default()
+    }
+}
+
+/// The DISCLOSURE entry for what leaves in answer to a logged query.
+fn disclosure_entry(logged: &Logged<AuthorisedQuery>, output: pb::OutputRecord) -> pb::AuditEntry {
+    let checked = logged.query().checked();
+    let env = checked.envelope();
+    pb::AuditEntry {
+        event_type: pb::EventType::Disclosure as i32,
+        decision: pb::Decision::Allowed as i32,
+        rule: output.disclosure_rule.clone(),
+        reason: format!("{} answer released", env.mode.name()),
+        actor: Some(actor(Some(checked.peer()), None, Some(env))),
+        query: Some(query_record(env, checked.hash())),
+        output: Some(output),
+        recipients: vec![env.coordinator.clone()],
+        request_index: Some(logged.request_index()),
+        ..Default::default()
     }
 }
 
