@@ -18,11 +18,10 @@ use fedlink_proto::audit::budget::{BudgetKey, BudgetLimits, BudgetScope, keys_of
 use fedlink_proto::envelope::{QueryBody, sha256};
 use fedlink_proto::pb;
 use fedlink_proto::refusal::{BudgetShortfall, Refusal};
-use rusqlite::{Connection, OpenFlags};
 
 use crate::aggregate::compile::{CompiledQuery, compile};
 use crate::aggregate::levels::{MISSING, levels};
-use crate::aggregate::run::{RawCell, execute_parallel};
+use crate::aggregate::run::{RawCell, execute_parallel, open_read_only};
 use crate::dataset::geography::lookup_present;
 use crate::dataset::schema::{ColumnRole, DatasetSchema};
 use crate::disclosure::{
@@ -70,7 +69,7 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<AggregatePlan,
     let resolved = rule.resolve(request, today)?;
     let invalid = |problem: String| Refusal::QueryInvalid { problem };
 
-    let conn = open_read_only(state).map_err(|e| invalid(e.to_string()))?;
+    let conn = open_read_only(&state.datasets_db()).map_err(|e| invalid(e.to_string()))?;
     let has_lookup = lookup_present(&conn).map_err(|e| invalid(e.to_string()))?;
     let compiled =
         compile(schema, &resolved.query, has_lookup).map_err(|e| invalid(e.to_string()))?;
@@ -187,12 +186,6 @@ fn dimension_name(group: &GroupBy) -> String {
         GroupBy::Column(c) => c.clone(),
         other => group_text(other),
     }
-}
-
-fn open_read_only(state: &NodeState) -> rusqlite::Result<Connection> {
-    let conn = Connection::open_with_flags(state.datasets_db(), OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    conn.busy_timeout(std::time::Duration::from_secs(30))?;
-    Ok(conn)
 }
 
 /// A released table and what its audit entry records.

@@ -63,11 +63,7 @@ pub fn execute_parallel(
     query: &CompiledQuery,
     threads: usize,
 ) -> Result<Vec<RawCell>, rusqlite::Error> {
-    let open = || -> rusqlite::Result<Connection> {
-        let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        Ok(conn)
-    };
+    let open = || open_read_only(db);
     let threads = threads.max(1);
     if threads == 1 {
         return execute(&open()?, query);
@@ -106,6 +102,13 @@ pub fn execute_parallel(
         }
     }
     Ok(finish(merged, query))
+}
+
+/// A read-only connection to the dataset store, waiting out an import's write lock.
+pub fn open_read_only(db: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    Ok(conn)
 }
 
 /// The lookup tables the query's derived geography groups need.
