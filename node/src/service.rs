@@ -135,4 +135,18 @@ impl pb::node_server::Node for NodeService {
         .await?;
         Ok(Response::new(response))
     }
+
+    async fn link_open(
+        &self,
+        _request: Request<pb::SignedEnvelope>,
+    ) -> Result<Response<pb::LinkOpened>, Status> {
+        Err(Status::unimplemented("this node does not serve linked queries yet"))
+    }
+
+    async fn link_step(
+        &self,
+        _request: Request<pb::LinkStepRequest>,
+    ) -> Result<Response<pb::LinkStepResponse>, Status> {
+        Err(Status::unimplemented("this node does not serve linked queries yet"))
+    }
 }

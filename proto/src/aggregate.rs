@@ -356,7 +356,7 @@ impl TryFrom<pb::AggregateQuery> for AggregateRequest {
     }
 }
 
-fn filter_to_pb(f: &Filter) -> pb::AggregateFilter {
+pub(crate) fn filter_to_pb(f: &Filter) -> pb::AggregateFilter {
     use pb::aggregate_filter::Condition;
     let (column, condition) = match f {
         Filter::Equals { column, value } => (column.clone(), Condition::Equals(value.clone())),
@@ -374,7 +374,7 @@ fn filter_to_pb(f: &Filter) -> pb::AggregateFilter {
     pb::AggregateFilter { column, condition: Some(condition) }
 }
 
-fn filter_from_pb(wire: pb::AggregateFilter) -> Result<Filter, Refusal> {
+pub(crate) fn filter_from_pb(wire: pb::AggregateFilter) -> Result<Filter, Refusal> {
     use pb::aggregate_filter::Condition;
     let Some(condition) = wire.condition else {
         return Err(malformed("a filter has no condition"));

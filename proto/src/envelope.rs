@@ -12,6 +12,7 @@ use ring::digest;
 use crate::aggregate::AggregateRequest;
 use crate::clock::UnixMillis;
 use crate::identity::{IdentityKey, PublicKey, SigningContext};
+use crate::link::LinkRequest;
 use crate::pb;
 use crate::refusal::Refusal;
 
@@ -179,6 +180,8 @@ pub enum QueryBody {
     Describe,
     /// A protected count table over one dataset.
     Aggregate(AggregateRequest),
+    /// A linked query: linked count, flag-back or overlap (the kind follows the mode).
+    Link(LinkRequest),
 }
 
 impl QueryBody {
@@ -188,6 +191,7 @@ impl QueryBody {
         match self {
             QueryBody::Describe => Mode::Describe,
             QueryBody::Aggregate(_) => Mode::Aggregate,
+            QueryBody::Link(q) => q.kind.mode(),
         }
     }
 }
@@ -269,6 +273,7 @@ impl Envelope {
             body: Some(match &self.body {
                 QueryBody::Describe => pb::envelope::Body::Describe(pb::DescribeQuery {}),
                 QueryBody::Aggregate(q) => pb::envelope::Body::Aggregate(q.to_pb()),
+                QueryBody::Link(q) => pb::envelope::Body::Link(q.to_pb()),
             }),
         }
     }
@@ -361,6 +366,7 @@ impl TryFrom<pb::Envelope> for Envelope {
             Some(pb::envelope::Body::Aggregate(q)) => {
                 QueryBody::Aggregate(AggregateRequest::try_from(q)?)
             }
+            Some(pb::envelope::Body::Link(q)) => QueryBody::Link(LinkRequest::from_pb(q, mode)?),
             None => return Err(malformed("the query body is missing".into())),
         };
         if wire.expires_at_ms <= wire.issued_at_ms {

@@ -13,6 +13,7 @@
 //! - [`refusal`]: every reason a node refuses a request, with its rule name and gRPC code.
 //! - [`audit`]: the RFC 9162 Merkle audit log: hashing, proofs, signed checkpoints, receipts,
 //!   the SQLite store and offline verification.
+//! - [`link`]: the typed linked query (linked count, flag-back, overlap) and its parsing.
 //! - [`relay`]: the sealed, signed node-to-node channel through the blind relay (F1).
 //!
 //! Everything here but `audit::store` is pure: it works on bytes and does no I/O, so the
@@ -28,6 +29,7 @@ pub mod clock;
 pub mod envelope;
 pub mod federation;
 pub mod identity;
+pub mod link;
 pub mod pb;
 pub mod refusal;
 pub mod relay;
