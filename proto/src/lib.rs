@@ -15,6 +15,7 @@
 //!   the SQLite store and offline verification.
 //! - [`link`]: the typed linked query (linked count, flag-back, overlap) and its parsing.
 //! - [`relay`]: the sealed, signed node-to-node channel through the blind relay (F1).
+//! - [`schedule`]: the overlap ring schedule and its checked invariant (F7).
 //!
 //! Everything here but `audit::store` is pure: it works on bytes and does no I/O, so the
 //! verifier, the tests and both parties share one implementation of each format.
@@ -33,3 +34,4 @@ pub mod link;
 pub mod pb;
 pub mod refusal;
 pub mod relay;
+pub mod schedule;
