@@ -329,6 +329,61 @@ impl Envelope {
     }
 }
 
+impl Envelope {
+    /// What an authoriser signs: the query every participant's envelope shares (as
+    /// [`Envelope::shared_digest`]) without the authorisation itself, so one signature covers
+    /// the case reference, purpose, requester, participants and body for every node.
+    pub fn authorised_digest(&self) -> [u8; 32] {
+        let mut wire = self.to_pb();
+        wire.audience.clear();
+        wire.role = 0;
+        wire.known_log_size = 0;
+        wire.authorisation = None;
+        let mut bytes = b"fedlink-query-authorised/v1\n".to_vec();
+        bytes.extend_from_slice(&wire.encode_to_vec());
+        sha256(&bytes)
+    }
+
+    /// Checks the envelope's authorisation against the federation's registered authorisers:
+    /// present, by a listed authoriser, and signed by their key over
+    /// [`Envelope::authorised_digest`].
+    pub fn check_authorisation<'f>(
+        &self,
+        federation: &'f crate::federation::Federation,
+    ) -> Result<&'f crate::federation::Authoriser, Refusal> {
+        let invalid = |problem: String| Refusal::AuthorisationInvalid { problem };
+        let auth = self
+            .authorisation
+            .as_ref()
+            .ok_or_else(|| invalid("the query carries no authoriser's signature".into()))?;
+        let authoriser = federation.authoriser(&auth.authoriser_id).ok_or_else(|| {
+            invalid(format!("{:?} is not an authoriser in the federation file", auth.authoriser_id))
+        })?;
+        authoriser
+            .public_key
+            .verify(SigningContext::AUTHORISATION, &self.authorised_digest(), &auth.signature)
+            .map_err(|_| {
+                invalid(format!(
+                    "the signature of authoriser {:?} does not verify",
+                    auth.authoriser_id
+                ))
+            })?;
+        Ok(authoriser)
+    }
+
+    /// Signs this query as `authoriser_id` with their key, setting its authorisation.
+    pub fn authorise(&mut self, authoriser_id: &str, role: &str, key: &IdentityKey) {
+        self.authorisation = None;
+        let signature =
+            key.sign(SigningContext::AUTHORISATION, &self.authorised_digest()).as_bytes().to_vec();
+        self.authorisation = Some(Authorisation {
+            authoriser_id: authoriser_id.to_string(),
+            authoriser_role: role.to_string(),
+            signature,
+        });
+    }
+}
+
 impl TryFrom<pb::Envelope> for Envelope {
     type Error = Refusal;
 

@@ -77,8 +77,40 @@ pub struct FederationFile {
     /// The federation's name, e.g. "demo-county".
     pub name: String,
     /// Every member.
-    #[serde(rename = "member")]
+    #[serde(rename = "member", default)]
     pub members: Vec<MemberFile>,
+    /// The people who may authorise person-level requests (flag-back), each with their own
+    /// Ed25519 key (design-review F12, F15): a node checks the authoriser's signature on the
+    /// envelope, so the coordinator alone cannot mint an authorised case.
+    #[serde(rename = "authoriser", default)]
+    pub authorisers: Vec<AuthoriserFile>,
+}
+
+/// An authoriser as written in the file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthoriserFile {
+    /// Their id, as envelopes name them (e.g. a warrant number).
+    pub id: String,
+    /// Role or rank, e.g. "Detective Inspector".
+    pub role: String,
+    /// Their organisation.
+    pub organisation: String,
+    /// Their Ed25519 public key, base64.
+    pub public_key: String,
+}
+
+/// A validated authoriser.
+#[derive(Debug, Clone)]
+pub struct Authoriser {
+    /// Their id.
+    pub id: String,
+    /// Role or rank.
+    pub role: String,
+    /// Organisation.
+    pub organisation: String,
+    /// Their key.
+    pub public_key: PublicKey,
 }
 
 /// A validated member.
@@ -118,6 +150,7 @@ pub struct Federation {
     /// The federation's name.
     pub name: String,
     members: BTreeMap<String, Member>,
+    authorisers: BTreeMap<String, Authoriser>,
 }
 
 impl Federation {
@@ -141,6 +174,11 @@ impl Federation {
     /// All members, by name.
     pub fn members(&self) -> impl Iterator<Item = &Member> {
         self.members.values()
+    }
+
+    /// Looks an authoriser up by id.
+    pub fn authoriser(&self, id: &str) -> Option<&Authoriser> {
+        self.authorisers.get(id)
     }
 
     /// The nodes, by name.
@@ -184,7 +222,28 @@ impl TryFrom<FederationFile> for Federation {
                 return Err(bad("listed twice".into()));
             }
         }
-        Ok(Self { name: file.name, members })
+        let mut authorisers = BTreeMap::new();
+        for a in file.authorisers {
+            let bad = |problem: String| FederationError::Member {
+                member: format!("authoriser {}", a.id),
+                problem,
+            };
+            if a.id.trim().is_empty() {
+                return Err(bad("an authoriser needs an id".into()));
+            }
+            let public_key =
+                PublicKey::from_base64(&a.public_key).map_err(|e| bad(e.to_string()))?;
+            let authoriser = Authoriser {
+                id: a.id.clone(),
+                role: a.role.clone(),
+                organisation: a.organisation.clone(),
+                public_key,
+            };
+            if authorisers.insert(a.id.clone(), authoriser).is_some() {
+                return Err(bad("listed twice".into()));
+            }
+        }
+        Ok(Self { name: file.name, members, authorisers })
     }
 }
 

@@ -112,6 +112,10 @@ impl SigningContext {
     pub const ENVELOPE: Self = Self(b"fedlink-envelope/v1\n");
     /// A node's signature over its half of a relay handshake (`relay::encoding::hello_message`).
     pub const RELAY_HELLO: Self = Self(b"fedlink-relay-hello/v1\n");
+    /// A cohort node's signature over its cohort descriptor (design-review F8).
+    pub const COHORT: Self = Self(b"fedlink-cohort/v1\n");
+    /// An authoriser's signature over a query ([`crate::envelope::Envelope::authorised_digest`]).
+    pub const AUTHORISATION: Self = Self(b"fedlink-authorisation/v1\n");
 }
 
 /// An Ed25519 public key.

@@ -173,6 +173,29 @@ pub enum Refusal {
     },
     /// Answering would overspend the privacy budget.
     BudgetExhausted(Box<BudgetShortfall>),
+    /// The node's `[[linkage]]` rules do not allow this linked query; `rule` names the part
+    /// at fault (`policy.linkage.dataset`, `.roles`, `.key_types`, `.labels`, `.windows`,
+    /// `.cohort_sources`, `.caps`, `.flag_back`).
+    LinkageNotAllowed {
+        /// The rule name.
+        rule: &'static str,
+        /// What was not allowed, and why.
+        problem: String,
+    },
+    /// A linked query's session or a peer's message broke the protocol: an unknown or expired
+    /// session, a step out of order, a message that does not open, a bad tuple batch.
+    LinkageProtocol {
+        /// The rule name (`linkage.session`, `linkage.message`, `linkage.tuples`, …).
+        rule: &'static str,
+        /// What was wrong.
+        problem: String,
+    },
+    /// The envelope's authoriser's signature is missing, by someone not registered, or does
+    /// not verify.
+    AuthorisationInvalid {
+        /// What was wrong.
+        problem: String,
+    },
     /// The envelope is addressed to another node.
     WrongAudience {
         /// The envelope's audience.
@@ -214,6 +237,8 @@ impl Refusal {
             Refusal::BadTemplatePeriod { .. } => "policy.aggregate.template_period",
             Refusal::QueryInvalid { .. } => "aggregate.invalid",
             Refusal::BudgetExhausted(_) => "policy.budget",
+            Refusal::AuthorisationInvalid { .. } => "envelope.authorisation",
+            Refusal::LinkageNotAllowed { rule, .. } | Refusal::LinkageProtocol { rule, .. } => rule,
         }
     }
 
@@ -238,7 +263,10 @@ impl Refusal {
             | Refusal::GroupingNotAllowed { .. }
             | Refusal::MetricNotAllowed { .. }
             | Refusal::ShapedQueriesNotAllowed { .. }
-            | Refusal::UnknownTemplate { .. } => Code::PermissionDenied,
+            | Refusal::UnknownTemplate { .. }
+            | Refusal::LinkageNotAllowed { .. } => Code::PermissionDenied,
+            Refusal::LinkageProtocol { .. } => Code::FailedPrecondition,
+            Refusal::AuthorisationInvalid { .. } => Code::Unauthenticated,
             Refusal::UnknownDataset { .. } => Code::NotFound,
             Refusal::BudgetExhausted(_) => Code::ResourceExhausted,
             Refusal::BadTemplatePeriod { .. } | Refusal::QueryInvalid { .. } => {
@@ -286,6 +314,15 @@ impl fmt::Display for Refusal {
                 write!(f, "this node's policy does not accept the lawful basis {basis}")
             }
             Refusal::Malformed { problem } => write!(f, "malformed envelope: {problem}"),
+            Refusal::AuthorisationInvalid { problem } => {
+                write!(f, "the query's authorisation is refused: {problem}")
+            }
+            Refusal::LinkageNotAllowed { problem, .. } => {
+                write!(f, "this node's linkage policy refuses: {problem}")
+            }
+            Refusal::LinkageProtocol { problem, .. } => {
+                write!(f, "linked query refused: {problem}")
+            }
             Refusal::ModeMismatch { mode, rpc } => {
                 write!(f, "an envelope for mode {mode} was sent to the {rpc} RPC")
             }

@@ -159,3 +159,34 @@ fn envelope_encoding_fixture() {
     );
     assert_eq!(hex::encode(wire.encode_to_vec()), expected);
 }
+
+#[test]
+fn an_authorisation_verifies_only_for_the_query_and_key_it_was_made_for() {
+    use crate::federation::Federation;
+    let authoriser = IdentityKey::generate().expect("key");
+    let stranger = IdentityKey::generate().expect("key");
+    let federation = Federation::from_toml(&format!(
+        "name = \"t\"\n[[authoriser]]\nid = \"DI-1\"\nrole = \"Detective Inspector\"\n\
+         organisation = \"Police\"\npublic_key = \"{}\"\n",
+        authoriser.public_key().to_base64()
+    ))
+    .expect("federation");
+    let mut env = sample(UnixMillis(1_750_000_000_000));
+    assert!(env.check_authorisation(&federation).is_err(), "none present");
+    env.authorise("DI-1", "Detective Inspector", &authoriser);
+    assert_eq!(env.check_authorisation(&federation).expect("verifies").id, "DI-1");
+    // The same signature covers every participant's copy (audience and role differ).
+    let mut other_copy = env.clone();
+    other_copy.audience = "another-node".into();
+    assert!(other_copy.check_authorisation(&federation).is_ok());
+    // A changed case reference, a stranger's key or an unknown id is refused.
+    let mut changed = env.clone();
+    changed.case_ref = Some("OTHER-CASE".into());
+    assert!(changed.check_authorisation(&federation).is_err());
+    let mut forged = env.clone();
+    forged.authorise("DI-1", "Detective Inspector", &stranger);
+    assert!(forged.check_authorisation(&federation).is_err());
+    let mut unknown = env;
+    unknown.authorise("DI-9", "Detective Inspector", &authoriser);
+    assert!(unknown.check_authorisation(&federation).is_err());
+}
