@@ -3,6 +3,9 @@
 //! request carries — filter values, ranges, band widths, the contribution bound — is a bound
 //! parameter. Columns are looked up in the dataset's schema, and identifier columns (names, NHS
 //! number, date of birth, postcode, UPRN, local ids) can never be filtered, grouped or summed.
+//!
+//! `compile_filters` and `group_column` are shared with the linked query's row source
+//! (`linkage::source`), so a filter or a grouping column is checked and compiled one way only.
 
 use rusqlite::types::Value;
 
@@ -108,10 +111,6 @@ pub fn compile(
     }
     let table = table_name(&schema.name).map_err(|e| CompileError::BadValue(e.to_string()))?;
     let mut params: Vec<Value> = Vec::new();
-    let bind = |v: Value, params: &mut Vec<Value>| {
-        params.push(v);
-        format!("?{}", params.len())
-    };
     let has = |role: fn(&ColumnRole) -> bool| schema.columns.iter().any(|c| role(&c.role));
     let has_date = has(|r| matches!(r, ColumnRole::EventDate | ColumnRole::EventDatetime));
 
@@ -145,7 +144,7 @@ pub fn compile(
                         needs: "a date of birth and an event date",
                     });
                 }
-                ("age_band".to_string(), age_expr(*bands, &mut |v| bind(v, &mut params))?)
+                ("age_band".to_string(), age_expr(*bands, &mut |v| bind_value(v, &mut params))?)
             }
             GroupBy::Geography(level) => {
                 let (expr, via) = geography_expr(schema, *level, lookup)?;
@@ -157,58 +156,7 @@ pub fn compile(
         groups.push(name);
     }
 
-    let mut wheres = Vec::new();
-    for f in &query.filters {
-        wheres.push(match f {
-            Filter::Equals { column, value } => {
-                let (expr, numeric) = column_expr(schema, column, "filtered")?;
-                let value = value_for(value, numeric, is_code(schema, column))?;
-                format!("{expr} = {}", bind(value, &mut params))
-            }
-            Filter::In { column, values } => {
-                if values.is_empty() || values.len() > MAX_IN_VALUES {
-                    return Err(CompileError::BadValue(format!(
-                        "a set filter needs 1 to {MAX_IN_VALUES} values"
-                    )));
-                }
-                let (expr, numeric) = column_expr(schema, column, "filtered")?;
-                let mut slots = Vec::new();
-                for v in values {
-                    slots.push(bind(value_for(v, numeric, is_code(schema, column))?, &mut params));
-                }
-                format!("{expr} IN ({})", slots.join(", "))
-            }
-            Filter::NumberRange { column, min, max } => {
-                let (expr, numeric) = column_expr(schema, column, "range-filtered")?;
-                if !numeric {
-                    return Err(CompileError::WrongUse {
-                        column: column.clone(),
-                        usage: "in a numeric range (not numeric)",
-                    });
-                }
-                if min.is_nan() || max.is_nan() || min > max {
-                    return Err(CompileError::BadValue("a numeric range needs min <= max".into()));
-                }
-                let lo = bind(Value::Real(*min), &mut params);
-                let hi = bind(Value::Real(*max), &mut params);
-                format!("{expr} BETWEEN {lo} AND {hi}")
-            }
-            Filter::EventDates { from, to } => {
-                if !has_date {
-                    return Err(CompileError::Needs {
-                        grouping: "a date filter",
-                        needs: "an event date",
-                    });
-                }
-                if from > to {
-                    return Err(CompileError::BadValue("a date range needs from <= to".into()));
-                }
-                let lo = bind(Value::Text(from.to_string()), &mut params);
-                let hi = bind(Value::Text(to.to_string()), &mut params);
-                format!("event_date BETWEEN {lo} AND {hi}")
-            }
-        });
-    }
+    let wheres = compile_filters(schema, &query.filters, &mut params)?;
 
     let value = match &query.metric {
         Metric::Rows | Metric::DistinctSubjects => "1".to_string(),
@@ -222,8 +170,8 @@ pub fn compile(
             if !numeric {
                 return Err(CompileError::WrongUse { column: column.clone(), usage: "summed" });
             }
-            let lo = bind(Value::Real(*min), &mut params);
-            let hi = bind(Value::Real(*max), &mut params);
+            let lo = bind_value(Value::Real(*min), &mut params);
+            let hi = bind_value(Value::Real(*max), &mut params);
             format!("MIN(MAX(COALESCE({expr}, 0), {lo}), {hi})")
         }
     };
@@ -268,8 +216,92 @@ pub fn compile(
     })
 }
 
+/// The WHERE conditions for `filters` on `schema`'s table, ANDed by the caller, with every
+/// value appended to `params` (numbered `?N` after what `params` already holds). The aggregate
+/// compiler and the linked query's row source (`linkage::source`) both filter through this,
+/// so a filter means the same rows, and is refused for the same reasons, in both.
+pub(crate) fn compile_filters(
+    schema: &DatasetSchema,
+    filters: &[Filter],
+    params: &mut Vec<Value>,
+) -> Result<Vec<String>, CompileError> {
+    let has_date = schema
+        .columns
+        .iter()
+        .any(|c| matches!(c.role, ColumnRole::EventDate | ColumnRole::EventDatetime));
+    let mut wheres = Vec::with_capacity(filters.len());
+    for f in filters {
+        wheres.push(match f {
+            Filter::Equals { column, value } => {
+                let (expr, numeric) = column_expr(schema, column, "filtered")?;
+                let value = value_for(value, numeric, is_code(schema, column))?;
+                format!("{expr} = {}", bind_value(value, params))
+            }
+            Filter::In { column, values } => {
+                if values.is_empty() || values.len() > MAX_IN_VALUES {
+                    return Err(CompileError::BadValue(format!(
+                        "a set filter needs 1 to {MAX_IN_VALUES} values"
+                    )));
+                }
+                let (expr, numeric) = column_expr(schema, column, "filtered")?;
+                let mut slots = Vec::new();
+                for v in values {
+                    slots.push(bind_value(value_for(v, numeric, is_code(schema, column))?, params));
+                }
+                format!("{expr} IN ({})", slots.join(", "))
+            }
+            Filter::NumberRange { column, min, max } => {
+                let (expr, numeric) = column_expr(schema, column, "range-filtered")?;
+                if !numeric {
+                    return Err(CompileError::WrongUse {
+                        column: column.clone(),
+                        usage: "in a numeric range (not numeric)",
+                    });
+                }
+                if min.is_nan() || max.is_nan() || min > max {
+                    return Err(CompileError::BadValue("a numeric range needs min <= max".into()));
+                }
+                let lo = bind_value(Value::Real(*min), params);
+                let hi = bind_value(Value::Real(*max), params);
+                format!("{expr} BETWEEN {lo} AND {hi}")
+            }
+            Filter::EventDates { from, to } => {
+                if !has_date {
+                    return Err(CompileError::Needs {
+                        grouping: "a date filter",
+                        needs: "an event date",
+                    });
+                }
+                if from > to {
+                    return Err(CompileError::BadValue("a date range needs from <= to".into()));
+                }
+                let lo = bind_value(Value::Text(from.to_string()), params);
+                let hi = bind_value(Value::Text(to.to_string()), params);
+                format!("event_date BETWEEN {lo} AND {hi}")
+            }
+        });
+    }
+    Ok(wheres)
+}
+
+/// Appends a bound value and returns its `?N` placeholder.
+fn bind_value(value: Value, params: &mut Vec<Value>) -> String {
+    params.push(value);
+    format!("?{}", params.len())
+}
+
 /// Who a row is about, decided at import (`dataset::row::subject_key`).
 const SUBJECT_COLUMNS: &str = "subject";
+
+/// The SQL expression for a schema column that aggregates may group on, and whether it is
+/// numeric: the same test decides which columns a linked query may label its subjects by
+/// (`linkage::source`), so a label never reads a column an aggregate could not show.
+pub(crate) fn group_column(
+    schema: &DatasetSchema,
+    column: &str,
+) -> Result<(String, bool), CompileError> {
+    column_expr(schema, column, "grouped")
+}
 
 /// The SQL expression for a schema column that may be filtered or grouped, and whether it is
 /// numeric.

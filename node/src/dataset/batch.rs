@@ -140,10 +140,13 @@ impl RowBatch {
         self.push_opt(row.ids.nhs_status.map(|s| s.code()));
         self.push_opt(row.ids.forenames.as_ref());
         self.push_opt(row.ids.surname.as_ref());
+        // "SURNAME, FORENAMES; …": the comma marks where the surname ends, which
+        // `split_alias` then reads back exactly. "FORENAMES SURNAME" would not survive a
+        // two-word surname (SMITH JONES) or forename, and linkage rebuilds keys from this text.
         let aliases = (!row.ids.aliases.is_empty()).then(|| {
             self.push_text(|t| {
                 for (i, (f, s)) in row.ids.aliases.iter().enumerate() {
-                    let _ = write!(t, "{}{f} {s}", if i > 0 { ";" } else { "" });
+                    let _ = write!(t, "{}{s}, {f}", if i > 0 { "; " } else { "" });
                 }
             })
         });

@@ -97,6 +97,7 @@ const FIXED_COLUMNS: &[(&str, &str)] = &[
     ("nhs_status", "TEXT"),
     ("forenames", "TEXT"),
     ("surname", "TEXT"),
+    // "SURNAME, FORENAMES; SURNAME, FORENAMES" (`batch::RowBatch::push_row`).
     ("aliases", "TEXT"),
     ("dob", "TEXT"),
     ("sex", "TEXT"),

@@ -79,6 +79,10 @@ pub enum LinkageError {
     /// A label that the policy's vocabulary does not hold (design-review F2 item 4).
     #[error("label {0} is not in the policy's label vocabulary")]
     LabelNotInVocabulary(Label),
+    /// A side labelled by a column has a qualifying row with no value there, so its subject
+    /// would go without a label.
+    #[error("a qualifying row has no value in the side's label column")]
+    MissingLabel,
     /// A label class with fewer real subjects than the policy's k_min (F5 fix item 1). The
     /// class's size is deliberately not in the message.
     #[error("label class {label} holds fewer than {k_min} real subjects; coarsen or merge it")]

@@ -17,15 +17,21 @@
 //!   length), [`dummy_tuples`], and the receiver's no-repeat check.
 //! - [`matcher`]: the [`Matcher`] seam, the ordered unique-key passes of issue 5
 //!   ([`UniqueKeyPasses`]), one-to-one [`Linkage`], and [`count_by_labels`].
+//! - [`source`]: a side's qualifying rows read from its dataset ([`read_rows`]): filters
+//!   compiled as aggregates compile them, identifiers rebuilt through the normalisers.
+//! - [`subjects`]: rows into [`Subject`]s: cohort subjects with their windows unioned, partner
+//!   subjects, one subject per row for flag-back, and their labels.
 //! - [`blinded`]: [`BlindedTuple`], [`blind_tuples`], [`reblind_tuples`], the receiver's
 //!   [`check_received`] and [`same_label_multiset`], and the wire form ([`pack`], [`unpack`]).
 //! - [`error`]: [`LinkageError`], why a step refused its input.
 //!
 //! # One side's steps
 //!
-//! 1. For each record, [`KeySelection::record_keys`] gives its keys; [`slot_messages`] joins
-//!    them with the window's slots (cohort) or the event's slot (partner) into messages, which
-//!    are gathered per subject into a [`Subject`] with its label.
+//! 1. [`read_rows`] reads the side's qualifying rows. For each row,
+//!    [`KeySelection::record_keys`] gives its keys; [`slot_messages`] joins them with the
+//!    window's slots (cohort) or the event's slot (partner) into messages, which
+//!    [`cohort_subjects`], [`partner_subjects`] or [`row_subjects`] gather per subject (or per
+//!    row, for flag-back) into a [`Subject`] with its label.
 //! 2. [`LabelPolicy::check_classes`] refuses a label outside the vocabulary or a class with
 //!    fewer than k real subjects.
 //! 3. [`build_tuples`] makes one tuple per subject; [`dummy_tuples`] pads each class.
@@ -41,6 +47,8 @@ pub mod keys;
 pub mod label;
 pub mod matcher;
 mod shuffle;
+pub mod source;
+pub mod subjects;
 pub mod tuple;
 pub mod window;
 
@@ -51,6 +59,10 @@ pub use error::LinkageError;
 pub use keys::{KeySelection, SLOT_MESSAGE_DOMAIN, SlotMessage, slot_messages};
 pub use label::{Label, LabelPolicy};
 pub use matcher::{Linkage, LinkedPair, Matcher, Side, UniqueKeyPasses, count_by_labels};
+pub use source::{SourceError, SourceRow, read_rows};
+pub use subjects::{
+    ALL_LABEL, Labelling, RowSubjects, Subjects, cohort_subjects, partner_subjects, row_subjects,
+};
 pub use tuple::{
     BuildReport, BuiltTuples, MAX_SLOTS_PER_KEY_TYPE, Subject, Tuple, TupleLayout, build_tuples,
     check_no_repeated_values, dummy_tuples,

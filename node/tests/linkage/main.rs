@@ -1,6 +1,7 @@
 //! The plaintext side of linked counts (issue 5, items 3–5): window edges at every granularity,
 //! fixed-length tuples, unique-or-random, placeholders, k per label class, dummies and the
-//! unique-key matcher on hand-made cases, and its quality on a synthetic county.
+//! unique-key matcher on hand-made cases, a side's rows read back from a real dataset store,
+//! and its quality on a synthetic county.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -78,6 +79,9 @@ fn untimed_subjects(selection: &KeySelection, records: &[Identifiers]) -> Vec<Su
 
 // Window edges at every granularity, and fixed slot counts.
 mod windows;
+
+// A side's rows read from a real store, and the subjects made from them.
+mod source;
 
 // Keys, tuples, unique-or-random, labels and dummies.
 mod tuples;
