@@ -230,7 +230,8 @@ mod tests {
 
     #[test]
     fn malformed_requests_are_refused() {
-        let cases: Vec<(Box<dyn Fn(&mut pb::LinkQuery)>, Mode)> = vec![
+        type Change = Box<dyn Fn(&mut pb::LinkQuery)>;
+        let cases: Vec<(Change, Mode)> = vec![
             (Box::new(|w| w.key_types.clear()), Mode::LinkedCount),
             (Box::new(|w| w.key_types.push("nhs".into())), Mode::LinkedCount),
             (Box::new(|w| w.unit = 9), Mode::LinkedCount),
