@@ -20,3 +20,6 @@ mod cli;
 
 // Aggregate queries: templates, DP and budgets, refusals before SQL.
 mod aggregate;
+
+// Flag-back approvals: an operator lists, inspects and decides requests; caps refuse by name.
+mod approvals;

@@ -4,6 +4,7 @@
 //! # Layout
 //!
 //! - [`aggregate`]: typed aggregate queries compiled to parameterised SQL.
+//! - [`approvals`]: operator approval of flag-back requests, with per-case and per-day caps.
 //! - [`config`]: the node's config file, resolved into checked settings before start-up.
 //! - [`dataset`]: dataset schemas, CSV import with quarantine, SQLite storage.
 //! - [`disclosure`]: disclosure control: suppression, rounding, protected totals,
@@ -25,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aggregate;
+pub mod approvals;
 pub mod config;
 pub mod dataset;
 pub mod describe;

@@ -5,6 +5,7 @@
 //! verify, a node that is down, refused or untrusted); 2 an error (bad arguments, unreadable
 //! files, a node that cannot start).
 
+pub mod approvals;
 pub mod audit;
 pub mod coordinator;
 pub mod county;
@@ -85,6 +86,19 @@ pub enum NodeCommand {
     Serve(node::ServeArgs),
     /// Import CSV extracts into a dataset, with validation and quarantine
     Import(node::ImportArgs),
+    /// Review and decide flag-back requests waiting for an operator's approval
+    ///
+    /// Flag-back returns person-level flags to the requesting node, so each request waits
+    /// until an operator here approves or denies it, or it expires. `list` shows what waits;
+    /// `show ID` shows what to check before deciding (the attested row count, purpose, lawful
+    /// basis, requester, authoriser, the case reference's earlier requests and the caps left);
+    /// `approve ID` and `deny ID` decide. Approval is refused past the policy's flag-back caps
+    /// (`max_rows_per_case` over `case_period_days`, and `max_rows_per_day`).
+    ///
+    /// Exit 0 on success; 1 when a request is unknown, expired or already decided, or a cap or
+    /// the policy refuses the approval; 2 on an error such as an unreadable config.
+    #[command(subcommand)]
+    Approvals(approvals::ApprovalsCommand),
 }
 
 /// `fedlink coordinator …`
@@ -172,6 +186,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             node::import(&args)?;
             Ok(Outcome::Success)
         }
+        Command::Node(NodeCommand::Approvals(command)) => approvals::run(&command),
         Command::Coordinator(CoordinatorCommand::Describe(args)) => {
             coordinator::describe(&args).await
         }

@@ -3,9 +3,9 @@
 //! it may contribute, the label vocabulary and the minimum real subjects per label class (F2),
 //! the window templates its catalogue allows (F9: windows and granularity come only from here),
 //! which cohorts it accepts (member and dataset, F8), input caps per query and per day, whether
-//! it allows flag-back and for which purposes with what per-case cap (F6, F12), and the
-//! disclosure and DP settings of every linked output it computes (F3: DP is mandatory). Deny by
-//! default: a dataset without a rule takes part in nothing.
+//! it allows flag-back and for which purposes with what per-case and per-day caps (F6, F12),
+//! and the disclosure and DP settings of every linked output it computes (F3: DP is
+//! mandatory). Deny by default: a dataset without a rule takes part in nothing.
 //!
 //! ```toml
 //! [[linkage]]
@@ -19,8 +19,17 @@
 //! max_subjects_per_query = 200000
 //! max_queries_per_day = 20
 //! privacy = { epsilon = "1" }
-//! flag_back = { purposes = ["SAFEGUARDING-CASE-REVIEW"], max_rows_per_case = 25 }
+//!
+//! [linkage.flag_back]
+//! purposes = ["SAFEGUARDING-CASE-REVIEW"]
+//! max_rows_per_case = 25
+//! case_period_days = 90  # the default
+//! max_rows_per_day = 100 # the default
 //! ```
+//!
+//! The flag-back caps are enforced when an operator approves a request (`crate::approvals`):
+//! a case reference's approved rows over the last `case_period_days`, and the node's approved
+//! rows in the current UTC day, may not go past them.
 
 use std::collections::BTreeSet;
 
@@ -62,8 +71,24 @@ pub struct FlagBackRules {
     /// Purposes flag-back serves; the envelope must also carry a case reference and an
     /// authoriser's signature, and an operator here must approve each request.
     pub purposes: Vec<String>,
-    /// Most cohort rows one case reference may be flagged for, across all its requests.
+    /// Most cohort rows one case reference may be flagged for, across all its requests
+    /// approved in the last `case_period_days` (design-review F12).
     pub max_rows_per_case: u32,
+    /// The period, in days, over which `max_rows_per_case` is counted.
+    #[serde(default = "default_case_period_days")]
+    pub case_period_days: u32,
+    /// Most cohort rows this node may approve for flag-back in one UTC day, across every case
+    /// and dataset: a per-node cap, so that many small cases cannot add up to a bulk disclosure.
+    #[serde(default = "default_max_rows_per_day")]
+    pub max_rows_per_day: u32,
+}
+
+fn default_case_period_days() -> u32 {
+    90
+}
+
+fn default_max_rows_per_day() -> u32 {
+    100
 }
 
 /// DP for linked outputs: mandatory (design-review F3).
@@ -146,13 +171,19 @@ impl LinkageRule {
         parse_epsilon(&self.privacy.epsilon)
             .map_err(|e| format!("{}: {e}", at("privacy.epsilon")))?;
         self.disclosure.validate().map_err(|e| format!("{}: {e}", at("disclosure")))?;
-        if let Some(f) = &self.flag_back
-            && (f.purposes.is_empty() || f.max_rows_per_case == 0)
-        {
-            return Err(format!(
-                "{} needs purposes and a max_rows_per_case of at least 1",
-                at("flag_back")
-            ));
+        if let Some(f) = &self.flag_back {
+            if f.purposes.is_empty() || f.max_rows_per_case == 0 {
+                return Err(format!(
+                    "{} needs purposes and a max_rows_per_case of at least 1",
+                    at("flag_back")
+                ));
+            }
+            if f.case_period_days == 0 {
+                return Err(format!("{} must be at least 1", at("flag_back.case_period_days")));
+            }
+            if f.max_rows_per_day == 0 {
+                return Err(format!("{} must be at least 1", at("flag_back.max_rows_per_day")));
+            }
         }
         Ok(())
     }
@@ -229,6 +260,15 @@ privacy = { epsilon = "1" }
     }
 
     #[test]
+    fn flag_back_caps_default_to_90_days_and_100_rows_a_day() {
+        let text = format!(
+            "{RULE}flag_back = {{ purposes = [\"SAFEGUARDING\"], max_rows_per_case = 10 }}\n"
+        );
+        let f = rule(&text).expect("valid").flag_back.expect("flag-back");
+        assert_eq!((f.max_rows_per_case, f.case_period_days, f.max_rows_per_day), (10, 90, 100));
+    }
+
+    #[test]
     fn bad_rules_are_refused_naming_the_key() {
         for (from, to, key) in [
             ("\"nhs\", \"name_dob\"", "\"nhs\", \"shoe_size\"", "shoe_size"),
@@ -239,6 +279,15 @@ privacy = { epsilon = "1" }
         ] {
             let err = rule(&RULE.replace(from, to)).expect_err(key);
             assert!(err.contains(key) || err.to_lowercase().contains("window"), "{key}: {err}");
+        }
+        let flag_back = "flag_back = { purposes = [\"SAFEGUARDING\"], max_rows_per_case = 10 }";
+        for (extra, key) in [
+            (", case_period_days = 0 }", "flag_back.case_period_days"),
+            (", max_rows_per_day = 0 }", "flag_back.max_rows_per_day"),
+        ] {
+            let text = format!("{RULE}{}", flag_back.replace(" }", extra));
+            let err = rule(&text).expect_err(key);
+            assert!(err.contains(key), "{key}: {err}");
         }
         let no_privacy: String =
             RULE.lines().filter(|l| !l.starts_with("privacy")).collect::<Vec<_>>().join("\n");
