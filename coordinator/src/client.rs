@@ -41,7 +41,7 @@ pub enum ConnectError {
 }
 
 /// Largest message the coordinator accepts from a node.
-const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
 
 /// Opens an mTLS connection to a node's `Node` service.
 pub async fn connect(node: &Member, tls: &ClientTls) -> Result<NodeClient<Channel>, ConnectError> {

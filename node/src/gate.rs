@@ -232,12 +232,7 @@ impl AuditGate {
         logged: &Logged<AuthorisedQuery>,
         output: pb::OutputRecord,
     ) -> Result<pb::Receipt, NodeError> {
-        let env = logged.query().checked().envelope();
-        let entry = disclosure_entry(logged, output);
-        let mut log = self.lock()?;
-        let appended = log.append(entry, None)?;
-        let from = env.known_log_size.min(appended.size);
-        Ok(log.receipt(appended.index, from)?)
+        self.append_disclosure(logged, disclosure_entry(logged, output), None)
     }
 
     /// Logs what leaves for a logged query together with its privacy-budget charge. The charge
@@ -251,10 +246,39 @@ impl AuditGate {
         charge: pb::BudgetCharge,
         limits: &BudgetLimits,
     ) -> Result<pb::Receipt, NodeError> {
+        self.append_disclosure(logged, disclosure_entry(logged, output), Some((charge, limits)))
+    }
+
+    /// Logs one step of a linked query: what this node sends a peer through the relay (or
+    /// releases at the end), to whom, with the digests of the messages it sent and received
+    /// so far in `detail` (auditors match them across the two nodes' logs), and the budget
+    /// charge of a released table.
+    pub fn disclose_linked(
+        &self,
+        logged: &Logged<AuthorisedQuery>,
+        output: pb::OutputRecord,
+        recipients: Vec<String>,
+        detail: String,
+        charge: Option<(pb::BudgetCharge, &BudgetLimits)>,
+    ) -> Result<pb::Receipt, NodeError> {
+        let entry = pb::AuditEntry { recipients, detail, ..disclosure_entry(logged, output) };
+        self.append_disclosure(logged, entry, charge)
+    }
+
+    fn append_disclosure(
+        &self,
+        logged: &Logged<AuthorisedQuery>,
+        entry: pb::AuditEntry,
+        charge: Option<(pb::BudgetCharge, &BudgetLimits)>,
+    ) -> Result<pb::Receipt, NodeError> {
         let env = logged.query().checked().envelope();
-        let entry =
-            pb::AuditEntry { budget: Some(charge.clone()), ..disclosure_entry(logged, output) };
         let mut log = self.lock()?;
+        let Some((charge, limits)) = charge else {
+            let appended = log.append(entry, None)?;
+            let from = env.known_log_size.min(appended.size);
+            return Ok(log.receipt(appended.index, from)?);
+        };
+        let entry = pb::AuditEntry { budget: Some(charge.clone()), ..entry };
         match log.append_charged(entry, limits) {
             Ok(appended) => {
                 let from = env.known_log_size.min(appended.size);

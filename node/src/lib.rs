@@ -14,6 +14,8 @@
 //! - [`matchkey`]: typed match keys derived from normalised identifiers.
 //! - [`linkage`]: the plaintext side of linked counts: slot messages, time windows, fixed-length
 //!   tuples, labels, matching and counting by label.
+//! - [`link`]: the node's part in linked queries: plan, sessions, the cohort and computing
+//!   sides of the relay protocol, the protected linked release.
 //! - [`policy`]: the deny-by-default policy and the check that makes an `AuthorisedQuery`.
 //! - [`request`]: peer authentication and envelope checks, typed step by step.
 //! - [`gate`]: the audit gate: logs requests, refusals and disclosures; makes `Logged` queries.
@@ -33,6 +35,7 @@ pub mod describe;
 pub mod disclosure;
 pub mod error;
 pub mod gate;
+pub mod link;
 pub mod linkage;
 pub mod matchkey;
 pub mod normalise;

@@ -58,6 +58,15 @@ pub struct Modes {
     /// Answer aggregate queries, as the `[[aggregate]]` rules allow.
     #[serde(default)]
     pub aggregate: bool,
+    /// Take part in linked counts (and address linkage), as the `[[linkage]]` rules allow.
+    #[serde(default)]
+    pub linked_count: bool,
+    /// Take part in flag-back, as the `[[linkage]]` rules' `flag_back` sections allow.
+    #[serde(default)]
+    pub flag_back: bool,
+    /// Take part in overlap matrices.
+    #[serde(default)]
+    pub overlap: bool,
 }
 
 /// A policy file as written.
@@ -198,7 +207,9 @@ impl Policy {
         let enabled = match env.mode {
             Mode::Describe => self.modes.describe,
             Mode::Aggregate => self.modes.aggregate,
-            Mode::LinkedCount | Mode::FlagBack | Mode::Overlap => false,
+            Mode::LinkedCount => self.modes.linked_count,
+            Mode::FlagBack => self.modes.flag_back,
+            Mode::Overlap => self.modes.overlap,
         };
         if !enabled {
             return Err(Refusal::ModeNotEnabled { mode: env.mode.name().to_string() });

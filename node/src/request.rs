@@ -90,6 +90,11 @@ impl CheckedEnvelope {
         self.verified.hash()
     }
 
+    /// The verified envelope (a relay channel's context is built from it).
+    pub fn verified(&self) -> &VerifiedEnvelope {
+        &self.verified
+    }
+
     /// Who sent it.
     pub fn peer(&self) -> &AuthenticatedPeer {
         &self.peer

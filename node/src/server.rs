@@ -26,8 +26,9 @@ use crate::request::cert_fingerprint;
 use crate::service::NodeService;
 use crate::state::NodeState;
 
-/// Largest message the node accepts (linkage batches are streamed in chunks well below this).
-const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// Largest message the node accepts: a linkage step carries a whole side's packed tuples (a
+/// 100,000-subject side of 24 points each is 77 MB); the policy caps keep real ones below this.
+const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
 
 /// Why the node stopped or could not start.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +92,10 @@ impl BoundNode {
             .map_err(|source| ServeError::DataDir { path: settings.data_dir.clone(), source })?;
         let log_path = settings.data_dir.join("audit.db");
         let origin = settings.me.log_origin(&settings.federation.name);
+        let identity = settings
+            .identity
+            .try_clone()
+            .map_err(|e| ServeError::StartEntry(format!("identity key: {e}")))?;
         let log = AuditLog::open(&log_path, &origin, settings.identity, Arc::clone(&clock))
             .map_err(|source| ServeError::AuditLog { path: log_path.clone(), source })?;
         let audit = AuditGate::new(log, clock);
@@ -126,6 +131,8 @@ impl BoundNode {
             federation: settings.federation,
             policy: settings.policy,
             audit,
+            identity,
+            sessions: Default::default(),
         });
         Ok(Self { state, listener, tls, addr })
     }
@@ -153,7 +160,8 @@ impl BoundNode {
 
         let members = MemberCheck(Arc::new(self.state.federation.clone()));
         let node = pb::node_server::NodeServer::new(NodeService::new(Arc::clone(&self.state)))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
         let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
         tracing::info!(member = %self.state.me.name, addr = %self.addr, "serving over mTLS");
         Server::builder()

@@ -15,7 +15,7 @@ use crate::gate::{Denial, Logged};
 use crate::policy::AuthorisedQuery;
 use crate::request::{EnvelopeContext, authenticate_peer, check_envelope};
 use crate::state::NodeState;
-use crate::{aggregate, describe};
+use crate::{aggregate, describe, link};
 
 /// The gRPC service.
 pub struct NodeService {
@@ -138,15 +138,51 @@ impl pb::node_server::Node for NodeService {
 
     async fn link_open(
         &self,
-        _request: Request<pb::SignedEnvelope>,
+        request: Request<pb::SignedEnvelope>,
     ) -> Result<Response<pb::LinkOpened>, Status> {
-        Err(Status::unimplemented("this node does not serve linked queries yet"))
+        let certs = request.peer_certs();
+        let wire = request.into_inner();
+        let state = Arc::clone(&self.state);
+        let response = blocking(move || {
+            let mode = linked_mode(&wire);
+            let (logged, plan) = admit_with(&state, certs, wire, mode, |authorised| {
+                link::plan::plan(&state, authorised)
+            })?;
+            link::open(&state, logged, plan)
+        })
+        .await?;
+        Ok(Response::new(response))
     }
 
     async fn link_step(
         &self,
-        _request: Request<pb::LinkStepRequest>,
+        request: Request<pb::LinkStepRequest>,
     ) -> Result<Response<pb::LinkStepResponse>, Status> {
-        Err(Status::unimplemented("this node does not serve linked queries yet"))
+        let certs = request.peer_certs();
+        let wire = request.into_inner();
+        let state = Arc::clone(&self.state);
+        let response = blocking(move || {
+            // Steps carry no envelope: the session was admitted and logged at LinkOpen, and
+            // only the coordinator that opened it (same mTLS member) may step it.
+            let peer = authenticate_peer(certs, &state.federation).map_err(|(refusal, _)| {
+                NodeError::Refused(Status::new(refusal.code(), refusal.to_string()))
+            })?;
+            link::step(&state, &peer.member().name, wire)
+        })
+        .await?;
+        Ok(Response::new(response))
+    }
+}
+
+/// The linked mode an envelope claims (LinkOpen serves all three). Read before verification
+/// only to pick which mode the common path checks the envelope against: an envelope claiming
+/// any other mode is checked against linked-count and refused as a mode mismatch there, after
+/// its signature.
+fn linked_mode(wire: &pb::SignedEnvelope) -> Mode {
+    let claimed = SignedEnvelope::from(wire.clone()).unverified_peek().map(|e| e.mode);
+    match claimed.and_then(|m| pb::Mode::try_from(m).ok()) {
+        Some(pb::Mode::FlagBack) => Mode::FlagBack,
+        Some(pb::Mode::Overlap) => Mode::Overlap,
+        _ => Mode::LinkedCount,
     }
 }

@@ -4,9 +4,11 @@
 use std::path::PathBuf;
 
 use fedlink_proto::federation::{Federation, Member};
+use fedlink_proto::identity::IdentityKey;
 
 use crate::dataset::schema::DatasetSchema;
 use crate::gate::AuditGate;
+use crate::link::session::Sessions;
 use crate::policy::Policy;
 
 /// The node's shared state.
@@ -21,8 +23,12 @@ pub struct NodeState {
     pub audit: AuditGate,
     /// The configured datasets' schemas, in config order.
     pub datasets: Vec<DatasetSchema>,
-    /// The data folder (`datasets.db` and `audit.db`).
+    /// The data folder (`datasets.db`, `audit.db` and `approvals.db`).
     pub data_dir: PathBuf,
+    /// The node's federation signing key: relay hellos and cohort descriptors.
+    pub identity: IdentityKey,
+    /// Open linked-query sessions (memory only).
+    pub sessions: Sessions,
 }
 
 impl NodeState {

@@ -43,12 +43,29 @@ pub fn attach(node_config: &Path, synth_node_dir: &Path) -> Result<Vec<(String, 
 
 /// The demo's aggregate rules for each node that answers aggregates (the councils answer
 /// none: deny by default).
-fn demo_aggregate_rules(node: &str) -> Option<&'static str> {
+fn demo_rules(node: &str) -> Option<&'static str> {
     match node {
         "police" => Some(include_str!("demo_policies/police.toml")),
         "icb" => Some(include_str!("demo_policies/icb.toml")),
+        "council-east" => Some(include_str!("demo_policies/council-east.toml")),
         _ => None,
     }
+}
+
+/// A starting policy with the demo's rules appended and the modes they need switched on: the
+/// police take part in flag-back as the cohort, the ICB as the node that approves and flags.
+fn with_demo_rules(policy: &str, node: &str, rules: &str) -> String {
+    let mut enabled = policy.to_string();
+    if rules.contains("[[aggregate]]") {
+        enabled = enabled.replacen("aggregate = false", "aggregate = true", 1);
+    }
+    if rules.contains("[[linkage]]") {
+        enabled = enabled.replacen("linked_count = false", "linked_count = true", 1);
+    }
+    if rules.contains("flag_back = {") || node == "police" {
+        enabled = enabled.replacen("flag_back = false", "flag_back = true", 1);
+    }
+    format!("{enabled}\n{rules}")
 }
 
 /// Points a node at the county's public geography lookup and, for the nodes that answer
@@ -67,12 +84,12 @@ pub fn attach_analysis(node: &str, node_config: &Path, public_dir: &Path) -> Res
     std::fs::write(node_config, config)
         .with_context(|| format!("writing {}", node_config.display()))?;
 
-    let Some(rules) = demo_aggregate_rules(node) else { return Ok(()) };
+    let Some(rules) = demo_rules(node) else { return Ok(()) };
     let policy_path = node_config.with_file_name("policy.toml");
     let policy = std::fs::read_to_string(&policy_path)
         .with_context(|| format!("reading {}", policy_path.display()))?;
-    let enabled = policy.replacen("aggregate = false", "aggregate = true", 1);
-    std::fs::write(&policy_path, format!("{enabled}\n{rules}"))
+    let enabled = with_demo_rules(&policy, node, rules);
+    std::fs::write(&policy_path, enabled)
         .with_context(|| format!("writing {}", policy_path.display()))?;
     Ok(())
 }
@@ -156,21 +173,27 @@ pub fn render_table(imports: &[(String, ImportSummary)]) -> String {
 mod tests {
     use fedlink_node::policy::Policy;
 
-    use super::demo_aggregate_rules;
+    use super::{demo_rules, with_demo_rules};
     use crate::cli::federation::starting_policy;
 
-    /// The demo's rules load as a node would load them, with aggregates enabled.
+    /// The demo's rules load as a node would load them, with the modes they need enabled.
     #[test]
     fn the_demo_policies_load() {
-        for node in ["police", "icb"] {
+        for (node, aggregate, linkage, flag_back) in [
+            ("police", true, true, true),
+            ("icb", true, true, true),
+            ("council-east", false, true, false),
+        ] {
             let base = starting_policy(node, "coordinator");
-            let rules = demo_aggregate_rules(node).expect("rules");
-            let text =
-                format!("{}\n{rules}", base.replacen("aggregate = false", "aggregate = true", 1));
-            let policy = Policy::from_toml(&text).unwrap_or_else(|e| panic!("{node}: {e}"));
-            assert!(policy.modes.aggregate, "{node}");
-            assert!(!policy.aggregate.is_empty(), "{node}");
+            let rules = demo_rules(node).expect("rules");
+            let policy = Policy::from_toml(&with_demo_rules(&base, node, rules))
+                .unwrap_or_else(|e| panic!("{node}: {e}"));
+            assert_eq!(policy.modes.aggregate, aggregate, "{node}");
+            assert_eq!(!policy.aggregate.is_empty(), aggregate, "{node}");
+            assert_eq!(policy.modes.linked_count, linkage, "{node}");
+            assert_eq!(!policy.linkage.is_empty(), linkage, "{node}");
+            assert_eq!(policy.modes.flag_back, flag_back, "{node}");
         }
-        assert!(demo_aggregate_rules("council-east").is_none(), "councils answer no aggregates");
+        assert!(demo_rules("council-west").is_none(), "the west council takes no part");
     }
 }

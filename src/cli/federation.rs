@@ -7,10 +7,15 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use fedlink_proto::federation::{FederationFile, MemberFile, MemberRole};
+use fedlink_proto::federation::{AuthoriserFile, FederationFile, MemberFile, MemberRole};
 use fedlink_proto::identity::IdentityKey;
 
 use crate::devca::{DevCa, fingerprint};
+
+/// The demo authoriser's id, role and key file (in the coordinator's folder).
+pub(crate) const DEMO_AUTHORISER_ID: &str = "DEMO-DI-0042";
+pub(crate) const DEMO_AUTHORISER_ROLE: &str = "Detective Inspector";
+pub(crate) const DEMO_AUTHORISER_KEY: &str = "authoriser.key.pem";
 
 /// Create a local federation: dev CA, member certificates and keys, configs, policies
 #[derive(Debug, clap::Args)]
@@ -138,7 +143,17 @@ pub fn init(args: &InitArgs) -> Result<Created> {
         public_key,
     });
 
-    let federation = FederationFile { name: args.name.clone(), members };
+    // The analyst's authoriser (a detective inspector): their own key signs person-level
+    // requests such as flag-backs, and the nodes check it against this file (F12, F15).
+    let authoriser_key = IdentityKey::generate().context("generating the authoriser's key")?;
+    write_secret(&coordinator_dir.join(DEMO_AUTHORISER_KEY), &authoriser_key.to_pkcs8_pem())?;
+    let authorisers = vec![AuthoriserFile {
+        id: DEMO_AUTHORISER_ID.into(),
+        role: DEMO_AUTHORISER_ROLE.into(),
+        organisation: organisation(&args.coordinator),
+        public_key: authoriser_key.public_key().to_base64(),
+    }];
+    let federation = FederationFile { name: args.name.clone(), members, authorisers };
     let federation_file = dir.join("federation.toml");
     let text = toml::to_string_pretty(&federation).context("writing the federation file")?;
     write(
@@ -246,6 +261,12 @@ max_clock_skew_s = 120
 describe = true
 # Aggregate counts, as [[aggregate]] rules allow (see deploy/README.md). Off until rules exist.
 aggregate = false
+# Linked counts and address linkage, as [[linkage]] rules allow. Off until rules exist.
+linked_count = false
+# Flag-back (one flag per cohort row, after an operator here approves). Off unless needed.
+flag_back = false
+# Overlap matrices across three or more agencies.
+overlap = false
 "#
     )
 }
@@ -358,6 +379,7 @@ pub fn member(args: &MemberArgs) -> Result<()> {
     }
     let entry = FederationFile {
         name: String::new(),
+        authorisers: Vec::new(),
         members: vec![MemberFile {
             name: args.name.clone(),
             role,

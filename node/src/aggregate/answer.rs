@@ -157,7 +157,7 @@ fn sensitivity(schema: &DatasetSchema, resolved: &ResolvedAggregate) -> Result<u
     Ok(k * per_row)
 }
 
-fn check_budget(
+pub(crate) fn check_budget(
     state: &NodeState,
     charge: &pb::BudgetCharge,
     limits: &BudgetLimits,
@@ -214,12 +214,6 @@ pub fn apply(
         release_table(&plan.dimensions, raw, plan.noise.as_ref().map(|n| &n.mechanism), &rules)?;
     let dims = &plan.dimensions;
 
-    let count = |c: ReleasedCell| pb::ReleasedCount {
-        value: Some(match c.value() {
-            Some(n) => pb::released_count::Value::Count(n),
-            None => pb::released_count::Value::Suppressed(true),
-        }),
-    };
     let mut applied: Vec<String> = Vec::new();
     if let Some(noise) = &plan.noise {
         applied.push(format!(
@@ -239,27 +233,9 @@ pub fn apply(
             plan.resolved.query.max_rows_per_subject.unwrap_or(1)
         );
     }
-    let margins = protected.margins();
     let table = pb::ProtectedTable {
         dataset: plan.resolved.query.dataset.clone(),
         metric: metric_text(&plan.resolved.query.metric),
-        dimensions: dims
-            .iter()
-            .map(|d| pb::TableDimension { name: d.name().to_string(), levels: d.levels().to_vec() })
-            .collect(),
-        cells: protected.cells().iter().map(|c| count(*c)).collect(),
-        margins: margins
-            .map(|m| {
-                (0..dims.len())
-                    .filter(|&i| !m.by_dimension(i).is_empty())
-                    .map(|i| pb::DimensionMargin {
-                        dimension: i as u32,
-                        values: m.by_dimension(i).iter().map(|c| count(*c)).collect(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        total: margins.map(|m| count(m.total())),
         applied_rules: applied,
         legend,
         privacy: plan.noise.as_ref().map(|n| pb::PrivacyApplied {
@@ -271,8 +247,45 @@ pub fn apply(
         }),
         template: plan.resolved.template.as_ref().map(|t| t.0.clone()).unwrap_or_default(),
         period: plan.resolved.template.as_ref().map(|t| t.1.clone()).unwrap_or_default(),
+        ..table_body(dims, &protected)
     };
     Ok(Released { table, plan })
+}
+
+/// A released count on the wire: the value, or suppressed (never shown as zero).
+pub fn released_count(c: ReleasedCell) -> pb::ReleasedCount {
+    pb::ReleasedCount {
+        value: Some(match c.value() {
+            Some(n) => pb::released_count::Value::Count(n),
+            None => pb::released_count::Value::Suppressed(true),
+        }),
+    }
+}
+
+/// The dimensions, cells, margins and total of a protected table on the wire; the caller
+/// fills in what the table is about.
+pub fn table_body(dims: &[Dimension], protected: &ProtectedTable) -> pb::ProtectedTable {
+    let margins = protected.margins();
+    pb::ProtectedTable {
+        dimensions: dims
+            .iter()
+            .map(|d| pb::TableDimension { name: d.name().to_string(), levels: d.levels().to_vec() })
+            .collect(),
+        cells: protected.cells().iter().map(|c| released_count(*c)).collect(),
+        margins: margins
+            .map(|m| {
+                (0..dims.len())
+                    .filter(|&i| !m.by_dimension(i).is_empty())
+                    .map(|i| pb::DimensionMargin {
+                        dimension: i as u32,
+                        values: m.by_dimension(i).iter().map(|c| released_count(*c)).collect(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        total: margins.map(|m| released_count(m.total())),
+        ..Default::default()
+    }
 }
 
 /// Folds raw cells into the table's fixed levels (anything outside a dimension's vocabulary

@@ -64,12 +64,26 @@ impl BlindedTuple {
 }
 
 /// Blinds one side's tuples with `key` under the session's tags and sorts them by bytes.
+pub fn blind_tuples(
+    key: &BlindingKey,
+    session_id: &[u8; 16],
+    layout: &TupleLayout,
+    tuples: Vec<Tuple<SlotMessage>>,
+) -> Result<Vec<BlindedTuple>, LinkageError> {
+    let mut out = blind_tuples_in_order(key, session_id, layout, tuples)?;
+    sort_by_bytes(&mut out);
+    Ok(out)
+}
+
+/// [`blind_tuples`] without the final sort: tuple `i` of the output is input tuple `i`. For a
+/// sender that must remember which tuple is which (flag-back: A maps the flags back to its
+/// rows) and then sends them sorted anyway.
 ///
 /// Present slots of each key type are blinded together on all cores ([`blind_all`]) with
 /// `linkage_dst(session_id, key_type.wire_id())`; missing slots get [`random_point`]. Refuses
 /// a tuple not of the layout's length, a message in another key type's group, and output in
 /// which a point repeats (which unique-or-random rules out; the peer would refuse it).
-pub fn blind_tuples(
+pub fn blind_tuples_in_order(
     key: &BlindingKey,
     session_id: &[u8; 16],
     layout: &TupleLayout,
@@ -124,7 +138,6 @@ pub fn blind_tuples(
             first_seen.insert(point, index);
         }
     }
-    sort_by_bytes(&mut out);
     Ok(out)
 }
 
@@ -157,6 +170,24 @@ pub fn reblind_tuples(
     }
     sort_by_bytes(&mut out);
     Ok(out)
+}
+
+/// The second half of [`reblind_tuples`] for tuples already reblinded as they were received
+/// (`link::wire::decode_batch` with a key): a fresh permutation of the slots within each key
+/// type of every tuple (F5, F9), labels kept, then sorted by bytes.
+pub fn permute_slots_and_sort(
+    mut tuples: Vec<BlindedTuple>,
+    layout: &TupleLayout,
+    rng: &mut dyn RandomBits,
+) -> Result<Vec<BlindedTuple>, LinkageError> {
+    for (index, tuple) in tuples.iter_mut().enumerate() {
+        check_shape(index, tuple, layout)?;
+        for group in tuple.points.chunks_mut(layout.slots()) {
+            shuffle(group, rng)?;
+        }
+    }
+    sort_by_bytes(&mut tuples);
+    Ok(tuples)
 }
 
 /// The receiver's checks on a blinded message (§8 steps 3 and 5), cheapest first: at most
@@ -287,8 +318,16 @@ fn sort_by_bytes(tuples: &mut [BlindedTuple]) {
     tuples.sort_unstable_by(by_bytes);
 }
 
+/// Refuses tuples that are not in the order they must travel in (by bytes, F11).
+pub fn check_sorted(tuples: &[BlindedTuple]) -> Result<(), LinkageError> {
+    match tuples.windows(2).position(|w| by_bytes(&w[0], &w[1]).is_gt()) {
+        Some(i) => Err(LinkageError::NotSorted { index: i + 1 }),
+        None => Ok(()),
+    }
+}
+
 /// The order tuples travel in: by their points' bytes, then label.
-fn by_bytes(a: &BlindedTuple, b: &BlindedTuple) -> std::cmp::Ordering {
+pub fn by_bytes(a: &BlindedTuple, b: &BlindedTuple) -> std::cmp::Ordering {
     a.points.cmp(&b.points).then_with(|| a.label.cmp(&b.label))
 }
 

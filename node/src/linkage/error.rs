@@ -171,6 +171,10 @@ pub enum LinkageError {
     /// A packed batch of points refused for its shape (length, count).
     #[error("packed points refused: {0}")]
     Batch(BatchError),
+    /// A relayed payload is not what the protocol says (wrong message, bad descriptor,
+    /// wrong number of flags …).
+    #[error("{0}")]
+    Wire(String),
     /// A label index on the wire outside the shared vocabulary.
     #[error("label index {index} is outside the vocabulary of {len} labels")]
     LabelIndexOutOfRange {

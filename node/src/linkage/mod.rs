@@ -53,7 +53,8 @@ pub mod tuple;
 pub mod window;
 
 pub use blinded::{
-    BlindedTuple, blind_tuples, check_received, pack, reblind_tuples, same_label_multiset, unpack,
+    BlindedTuple, blind_tuples, blind_tuples_in_order, by_bytes, check_received, check_sorted,
+    pack, permute_slots_and_sort, reblind_tuples, same_label_multiset, unpack,
 };
 pub use error::LinkageError;
 pub use keys::{KeySelection, SLOT_MESSAGE_DOMAIN, SlotMessage, slot_messages};

@@ -1,0 +1,384 @@
+//! The partner and computing node B (design-review §8 steps 3–6; F3, F4, F6, F8, F12): checks
+//! A's M1 (signed descriptor, accepted source, sizes, labels, points) and reblinds it with its
+//! own scalar, sends its own tuples as M2, checks M3 against M2 (same size, same label
+//! multiset, valid distinct points), matches the two doubly-blinded sides one-to-one and
+//! releases a DP-noised, protected table — or, for a flag-back, one flag and one label per M1
+//! tuple in M1's order, only after an operator here approved the request.
+
+use std::collections::BTreeMap;
+
+use fedlink_proto::blind::{BlindedPoint, BlindingKey};
+use fedlink_proto::envelope::sha256;
+use fedlink_proto::link::LinkKind;
+use fedlink_proto::pb;
+use fedlink_proto::refusal::Refusal;
+use fedlink_proto::relay::{Handshake, SecureChannel};
+
+use super::inputs::{check_cap, dummy_counts, max_tuples, read_side};
+use super::plan::LinkPlan;
+use super::release::linked_table;
+use super::wire::{self, decode_batch, encode_batch, encode_flags, payload, read_payload};
+use super::{StepError, Stepped, digest_line, finish_handshake, open_one, peer_key, seal};
+use crate::approvals::{ApprovalRequest, ApprovalState, ApprovalStore};
+use crate::gate::Logged;
+use crate::linkage::subjects::{Labelling, partner_subjects};
+use crate::linkage::{
+    BlindedTuple, Label, Matcher, Side, Tuple, UniqueKeyPasses, blind_tuples, build_tuples,
+    dummy_tuples,
+};
+use crate::policy::AuthorisedQuery;
+use crate::privacy::OsRandom;
+use crate::state::NodeState;
+
+/// How often a pending flag-back looks for the operator's decision.
+const APPROVAL_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// What B keeps between M2 and M3. No `Debug`: doubly-blinded cohort points.
+struct AfterM2 {
+    /// A's tuples times b, in M1's order (flags go back in this order).
+    cohort: Vec<BlindedTuple>,
+    /// The labels of B's tuples as sent in M2 (real and dummy), for the multiset check.
+    m2_labels: Vec<Label>,
+    /// Tuples in M1 and M2, for the released sizes.
+    m1_len: usize,
+}
+
+enum Phase {
+    Hello(Handshake),
+    Cohort(SecureChannel),
+    Reblinded(SecureChannel, Box<AfterM2>),
+    Done,
+}
+
+/// B's session. No `Debug`: it holds the scalar.
+pub struct ComputingSession {
+    logged: Logged<AuthorisedQuery>,
+    plan: LinkPlan,
+    key: BlindingKey,
+    phase: Phase,
+    digests: Vec<String>,
+}
+
+impl ComputingSession {
+    /// A fresh session with a fresh scalar from the OS CSPRNG.
+    pub fn open(
+        logged: Logged<AuthorisedQuery>,
+        plan: LinkPlan,
+        mut handshakes: Vec<Handshake>,
+    ) -> Result<Self, String> {
+        if handshakes.len() != 1 {
+            return Err(format!("a two-sided query has one peer, not {}", handshakes.len()));
+        }
+        let handshake = handshakes.remove(0);
+        let key = BlindingKey::generate().map_err(|e| e.to_string())?;
+        Ok(Self { logged, plan, key, phase: Phase::Hello(handshake), digests: Vec::new() })
+    }
+
+    /// The admitted query this session serves.
+    pub fn logged(&self) -> &Logged<AuthorisedQuery> {
+        &self.logged
+    }
+
+    /// Its query id.
+    pub fn query_id(&self) -> Vec<u8> {
+        self.logged.query().checked().envelope().query_id.as_bytes().to_vec()
+    }
+
+    /// One relay step. The hello and M1 may come in one step or two.
+    pub fn step(
+        &mut self,
+        state: &NodeState,
+        mut hellos: Vec<pb::RelayHello>,
+        mut messages: Vec<pb::RelayMessage>,
+    ) -> Result<Stepped, StepError> {
+        if let Phase::Hello(_) = self.phase
+            && let Phase::Hello(handshake) = std::mem::replace(&mut self.phase, Phase::Done)
+        {
+            let channel = finish_handshake(state, handshake, &mut hellos)?;
+            self.phase = Phase::Cohort(channel);
+            if messages.is_empty() {
+                return Ok(Stepped { outgoing: Vec::new(), outcome: None });
+            }
+        }
+        if !hellos.is_empty() {
+            return Err(protocol("linkage.session", "a hello arrived after the handshake"));
+        }
+        match std::mem::replace(&mut self.phase, Phase::Done) {
+            Phase::Cohort(mut channel) => {
+                let (m2, after) = self.answer_cohort(state, &mut channel, &mut messages)?;
+                self.phase = Phase::Reblinded(channel, Box::new(after));
+                Ok(Stepped { outgoing: vec![m2], outcome: None })
+            }
+            Phase::Reblinded(mut channel, after) => {
+                self.finish_query(state, &mut channel, &mut messages, *after)
+            }
+            Phase::Hello(_) | Phase::Done => {
+                Err(protocol("linkage.session", "this session has no further steps"))
+            }
+        }
+    }
+
+    /// Checks M1, keeps b·M1, sends M2.
+    fn answer_cohort(
+        &mut self,
+        state: &NodeState,
+        channel: &mut SecureChannel,
+        messages: &mut Vec<pb::RelayMessage>,
+    ) -> Result<(pb::RelayMessage, AfterM2), StepError> {
+        let plan = &self.plan;
+        let env = self.logged.query().checked().envelope();
+        let (plaintext, received, step) = open_one(channel, messages)?;
+        self.digests.push(digest_line(step, &received));
+        let pb::link_payload::Body::Cohort(m1) = read_payload(&plaintext)? else {
+            return Err(protocol("linkage.message", "step 1 must carry the cohort (M1)"));
+        };
+        let peer = channel.context().peer().to_string();
+        let descriptor =
+            wire::open_descriptor(&m1.descriptor, &m1.signature, &peer_key(state, &peer)?)?;
+        let cohort_side = plan.request.side(&peer).ok_or_else(|| {
+            protocol("linkage.message", "the cohort node has no side in the query")
+        })?;
+        let batch = m1.tuples.ok_or_else(|| protocol("linkage.message", "M1 carries no tuples"))?;
+        let claimed = batch.labels.len() / 2;
+        if descriptor.query_id.as_slice() != env.query_id.as_bytes()
+            || descriptor.session_id.as_slice() != env.session_id.as_bytes()
+            || descriptor.query_digest.as_slice() != env.shared_digest()
+            || descriptor.member != peer
+            || descriptor.dataset != cohort_side.dataset
+            || usize::try_from(descriptor.tuples).ok() != Some(claimed)
+        {
+            return Err(protocol(
+                "linkage.descriptor",
+                "the cohort descriptor does not match this query, its sender or its tuples",
+            ));
+        }
+        if !plan.rule.accepts_cohort(&descriptor.member, &descriptor.dataset) {
+            return Err(StepError::Refused(Refusal::LinkageNotAllowed {
+                rule: "policy.linkage.cohort_sources",
+                problem: format!(
+                    "{}/{} is not an accepted cohort",
+                    descriptor.member, descriptor.dataset
+                ),
+            }));
+        }
+        let max = match (plan.request.kind, &plan.rule.flag_back) {
+            (LinkKind::FlagBack, Some(f)) => f.max_rows_per_case as usize,
+            _ => max_tuples(plan.rule.max_subjects_per_query as usize, &plan.labels),
+        };
+        let cohort = decode_batch(batch, &plan.cohort_layout, &plan.labels, max, Some(&self.key))?;
+
+        let rows = read_side(state, plan)?;
+        let labelling =
+            if plan.side.label_column.is_some() { Labelling::Column } else { Labelling::All };
+        let subjects = partner_subjects(
+            &rows,
+            &plan.selection,
+            plan.window.as_ref(),
+            labelling,
+            &plan.labels,
+        )?;
+        check_cap(plan, subjects.subjects.len())?;
+        let classes = plan.labels.check_classes(subjects.subjects.iter().map(|s| &s.label))?;
+        let layout = &plan.partner_layout;
+        let mut rng = OsRandom::new();
+        let mut tuples = build_tuples(&subjects.subjects, layout, &mut rng)?.tuples;
+        let real = tuples.len();
+        tuples.extend(dummy_tuples(layout, &dummy_counts(&classes, &plan.labels)?, &plan.labels)?);
+        let session_id = *env.session_id.as_bytes();
+        let m2 = blind_tuples(&self.key, &session_id, layout, tuples)?;
+        let body = pb::link_payload::Body::PartnerTuples(encode_batch(&m2, layout));
+        let (message, digest) = seal(channel, &payload(body))?;
+        self.digests.push(digest_line(message.step, &digest));
+        let output = pb::OutputRecord {
+            output_class: "LINKAGE_BLINDED".into(),
+            result_hash: digest.to_vec(),
+            records_released: m2.len() as u64,
+            disclosure_rule: "blinded;unique-or-random;slots-permuted;padded;sorted".into(),
+            ..Default::default()
+        };
+        let detail = format!(
+            "M1 from {peer} ({} tuples, descriptor sha256 {}) accepted; M2 sent: {} tuples ({real} \
+             real); messages {}",
+            cohort.len(),
+            super::cohort::hex(&sha256(&m1.descriptor)),
+            m2.len(),
+            self.digests.join(",")
+        );
+        state.audit.disclose_linked(&self.logged, output, vec![peer], detail, None)?;
+        let after = AfterM2 {
+            m1_len: cohort.len(),
+            m2_labels: m2.iter().map(|t| t.label().clone()).collect(),
+            cohort,
+        };
+        Ok((message, after))
+    }
+
+    /// Checks M3, matches, and releases the table or the flags.
+    fn finish_query(
+        &mut self,
+        state: &NodeState,
+        channel: &mut SecureChannel,
+        messages: &mut Vec<pb::RelayMessage>,
+        after: AfterM2,
+    ) -> Result<Stepped, StepError> {
+        let plan = &self.plan;
+        let (plaintext, received, step) = open_one(channel, messages)?;
+        self.digests.push(digest_line(step, &received));
+        let pb::link_payload::Body::Reblinded(batch) = read_payload(&plaintext)? else {
+            return Err(protocol("linkage.message", "step 3 must carry M2 reblinded (M3)"));
+        };
+        let m3 =
+            decode_batch(batch, &plan.partner_layout, &plan.labels, after.m2_labels.len(), None)?;
+        let mut sent: BTreeMap<&Label, isize> = BTreeMap::new();
+        for l in &after.m2_labels {
+            *sent.entry(l).or_default() += 1;
+        }
+        for t in &m3 {
+            *sent.entry(t.label()).or_default() -= 1;
+        }
+        if m3.len() != after.m2_labels.len() || sent.values().any(|&n| n != 0) {
+            return Err(protocol(
+                "linkage.tuples",
+                "M3 does not carry M2's tuples: its size or its label multiset changed",
+            ));
+        }
+        let cohort_labels: Vec<Label> = after.cohort.iter().map(|t| t.label().clone()).collect();
+        let partner_labels: Vec<Label> = m3.iter().map(|t| t.label().clone()).collect();
+        let cohort: Vec<Tuple<BlindedPoint>> =
+            after.cohort.into_iter().map(BlindedTuple::into_tuple).collect();
+        let partner: Vec<Tuple<BlindedPoint>> =
+            m3.into_iter().map(BlindedTuple::into_tuple).collect();
+        let linkage = UniqueKeyPasses.link(
+            Side { layout: &plan.cohort_layout, tuples: &cohort },
+            Side { layout: &plan.partner_layout, tuples: &partner },
+        )?;
+        let peer = channel.context().peer().to_string();
+
+        if plan.request.kind == LinkKind::FlagBack {
+            let mut flags: Vec<Option<Label>> = vec![None; cohort.len()];
+            for pair in linkage.pairs() {
+                if let (Some(flag), Some(label)) =
+                    (flags.get_mut(pair.cohort), partner_labels.get(pair.partner))
+                {
+                    *flag = Some(label.clone());
+                }
+            }
+            let approver = self.await_approval(state, cohort.len())?;
+            let list = encode_flags(&flags);
+            let (message, digest) = seal(channel, &payload(pb::link_payload::Body::Flags(list)))?;
+            self.digests.push(digest_line(message.step, &digest));
+            let output = pb::OutputRecord {
+                output_class: "FLAG_BACK".into(),
+                // B's part ends here: the entry commits to its contribution record, which
+                // lists the flags message's digest with the others.
+                result_hash: super::cohort::contribution_hash(&self.digests).to_vec(),
+                records_released: flags.len() as u64,
+                disclosure_rule: "flag-back;one-flag-one-label-per-row;approved".into(),
+                ..Default::default()
+            };
+            let detail = format!(
+                "flags for {} cohort rows sent to {peer}, approved by {approver}; messages {}",
+                flags.len(),
+                self.digests.join(",")
+            );
+            let receipt =
+                state.audit.disclose_linked(&self.logged, output, vec![peer], detail, None)?;
+            let outcome = pb::LinkOutcome {
+                result: Some(pb::link_outcome::Result::Contributed(pb::LinkContribution {
+                    digests: self.digests.clone(),
+                })),
+                receipt: Some(receipt),
+            };
+            return Ok(Stepped { outgoing: vec![message], outcome: Some(outcome) });
+        }
+
+        let sizes = vec![
+            pb::SideSize { member: peer.clone(), tuples: after.m1_len as u64 },
+            pb::SideSize { member: state.me.name.clone(), tuples: partner.len() as u64 },
+        ];
+        let table = linked_table(plan, &linkage, &cohort_labels, &partner_labels, sizes)?;
+        let privacy = plan.privacy.as_ref().ok_or_else(|| {
+            protocol("linkage.session", "a linked count needs DP at the computing node")
+        })?;
+        let bytes = prost::Message::encode_to_vec(&table);
+        let output = pb::OutputRecord {
+            output_class: "LINKED_DP".into(),
+            result_hash: sha256(&bytes).to_vec(),
+            records_released: table.table.as_ref().map_or(0, |t| t.cells.len() as u64),
+            disclosure_rule: table
+                .table
+                .as_ref()
+                .map(|t| t.applied_rules.join(";"))
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        let env = self.logged.query().checked().envelope();
+        let detail = format!("linked table released; messages {}", self.digests.join(","));
+        let receipt = state.audit.disclose_linked(
+            &self.logged,
+            output,
+            vec![env.coordinator.clone()],
+            detail,
+            Some((privacy.charge.clone(), &privacy.limits)),
+        )?;
+        let outcome = pb::LinkOutcome {
+            result: Some(pb::link_outcome::Result::Table(table)),
+            receipt: Some(receipt),
+        };
+        Ok(Stepped { outgoing: Vec::new(), outcome: Some(outcome) })
+    }
+
+    /// Records the flag-back for an operator here and waits for the decision (F12): the
+    /// approval is bound to this envelope's hash, and the operator sees the attested row count
+    /// and the case reference's history before deciding.
+    fn await_approval(&self, state: &NodeState, rows: usize) -> Result<String, StepError> {
+        let checked = self.logged.query().checked();
+        let env = checked.envelope();
+        let store = ApprovalStore::open(&state.data_dir.join("approvals.db"))
+            .map_err(|e| crate::error::NodeError::Internal(format!("approvals store: {e}")))?;
+        let request = ApprovalRequest {
+            query_hash: checked.hash(),
+            query_id: env.query_id.to_string(),
+            case_ref: env.case_ref.clone().unwrap_or_default(),
+            purpose: env.purpose.clone(),
+            lawful_basis: env.lawful_basis.to_string(),
+            requester: format!("{} ({})", env.requester.officer_id, env.requester.organisation),
+            authoriser: env
+                .authorisation
+                .as_ref()
+                .map(|a| a.authoriser_id.clone())
+                .unwrap_or_default(),
+            dataset: self.plan.side.dataset.clone(),
+            attested_rows: u32::try_from(rows).unwrap_or(u32::MAX),
+            requested_at_ms: state.audit.now_ms(),
+            expires_at_ms: env.expires_at.0,
+        };
+        let id = store
+            .request(&request)
+            .map_err(|e| crate::error::NodeError::Internal(format!("approvals store: {e}")))?;
+        tracing::info!(id, case_ref = %request.case_ref, rows, "flag-back waiting for approval");
+        let clock = || state.audit.now_ms();
+        let decision = store
+            .wait(id, APPROVAL_POLL, &clock)
+            .map_err(|e| crate::error::NodeError::Internal(format!("approvals store: {e}")))?;
+        let refused = |problem: String| {
+            StepError::Refused(Refusal::LinkageNotAllowed {
+                rule: "policy.linkage.flag_back",
+                problem,
+            })
+        };
+        match decision {
+            ApprovalState::Approved { approver, .. } => Ok(approver),
+            ApprovalState::Denied { approver, reason, .. } => {
+                Err(refused(format!("flag-back request {id} was denied by {approver}: {reason}")))
+            }
+            ApprovalState::Expired | ApprovalState::Pending => Err(refused(format!(
+                "flag-back request {id} was not approved before the query expired"
+            ))),
+        }
+    }
+}
+
+fn protocol(rule: &'static str, problem: &str) -> StepError {
+    StepError::Refused(Refusal::LinkageProtocol { rule, problem: problem.into() })
+}

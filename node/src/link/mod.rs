@@ -1,0 +1,305 @@
+//! The node's part in linked queries (issue 5; design-review.md §8): `LinkOpen` admits the
+//! envelope, plans the node's part against its `[[linkage]]` rules and answers with signed relay
+//! hellos; each `LinkStep` hands the node the peer's hellos and sealed messages, and the node
+//! answers with what it seals next, and finally with its outcome and receipt.
+//!
+//! # Layout
+//!
+//! - [`plan`]: the policy check before admission and the node's plan (side, rule, key types,
+//!   window, labels, tuple layouts, DP).
+//! - [`session`]: open sessions in memory, one step at a time, dropped (and their scalars
+//!   zeroised) when they end or expire.
+//! - [`cohort`]: the cohort node A — M1 (signed descriptor and blinded cohort tuples), then M3
+//!   (B's tuples reblinded), then for a flag-back the flags mapped back to its rows.
+//! - [`computing`]: the partner and computing node B — checks M1, sends M2, checks M3, matches,
+//!   counts, adds noise, protects and releases (or computes flags after an operator approves).
+//! - [`release`]: the linked table: counts by (g, h) and links by key pass, DP noise, then
+//!   suppression and rounding.
+//! - [`wire`]: the sealed payloads, encoded and checked.
+//!
+//! Every message a node seals is in its audit log (digest, recipient) before it is returned,
+//! and every received message's digest is logged with the node's next entry, so auditors can
+//! match the two logs message by message (F14).
+
+pub mod cohort;
+pub mod computing;
+pub mod inputs;
+pub mod plan;
+pub mod release;
+pub mod session;
+pub mod wire;
+
+use fedlink_proto::envelope::{NodeRole, sha256};
+use fedlink_proto::federation::Member;
+use fedlink_proto::identity::PublicKey;
+use fedlink_proto::pb;
+use fedlink_proto::refusal::Refusal;
+use fedlink_proto::relay::{ChannelContext, Handshake, SecureChannel};
+use prost::Message;
+
+use crate::error::NodeError;
+use crate::gate::Logged;
+use crate::linkage::LinkageError;
+use crate::policy::AuthorisedQuery;
+use crate::state::NodeState;
+use plan::LinkPlan;
+use session::SessionState;
+
+/// Why a step ended a session: a refusal to log, or a failure (already logged, or internal).
+pub enum StepError {
+    /// The peer or the relay broke the protocol, or the policy refuses what arrived.
+    Refused(Refusal),
+    /// Something failed inside the node, or a refusal was already logged (budget).
+    Failed(NodeError),
+}
+
+impl From<Refusal> for StepError {
+    fn from(r: Refusal) -> Self {
+        StepError::Refused(r)
+    }
+}
+
+impl From<NodeError> for StepError {
+    fn from(e: NodeError) -> Self {
+        StepError::Failed(e)
+    }
+}
+
+impl From<LinkageError> for StepError {
+    fn from(e: LinkageError) -> Self {
+        StepError::Refused(Refusal::LinkageProtocol {
+            rule: "linkage.message",
+            problem: e.to_string(),
+        })
+    }
+}
+
+/// What one step produced.
+pub struct Stepped {
+    /// Sealed messages for peers.
+    pub outgoing: Vec<pb::RelayMessage>,
+    /// The node's outcome, when its part is over.
+    pub outcome: Option<pb::LinkOutcome>,
+}
+
+/// Opens this node's part: makes its scalar and one handshake per peer, keeps the session and
+/// answers with the hellos.
+pub fn open(
+    state: &NodeState,
+    logged: Logged<AuthorisedQuery>,
+    plan: LinkPlan,
+) -> Result<pb::LinkOpened, NodeError> {
+    let verified = logged.query().checked().verified();
+    let env = verified.envelope();
+    let coordinator = logged.query().checked().peer().member().name.clone();
+    let session_id = *env.session_id.as_bytes();
+    let expires_at_ms = env.expires_at.0;
+    let mut handshakes = Vec::new();
+    let mut hellos = Vec::new();
+    for peer in &plan.peers {
+        let ctx = ChannelContext::from_envelope(verified, peer)
+            .map_err(|e| refuse_open(state, &logged, "linkage.session", e.to_string()))?;
+        let (handshake, hello) = Handshake::start(ctx, &state.identity)
+            .map_err(|e| NodeError::Internal(format!("relay handshake: {e}")))?;
+        handshakes.push(handshake);
+        hellos.push(hello);
+    }
+    let session = match plan.role {
+        NodeRole::Cohort => SessionState::Cohort(Box::new(
+            cohort::CohortSession::open(logged, plan, handshakes)
+                .map_err(|e| NodeError::Internal(format!("cohort session: {e}")))?,
+        )),
+        _ => SessionState::Computing(Box::new(
+            computing::ComputingSession::open(logged, plan, handshakes)
+                .map_err(|e| NodeError::Internal(format!("computing session: {e}")))?,
+        )),
+    };
+    let now = state.audit.now_ms();
+    if let Err(refusal) =
+        state.sessions.insert(session_id, &coordinator, expires_at_ms, session, now)
+    {
+        return Err(NodeError::Internal(refusal.to_string()));
+    }
+    Ok(pb::LinkOpened { hellos })
+}
+
+fn refuse_open(
+    state: &NodeState,
+    logged: &Logged<AuthorisedQuery>,
+    rule: &'static str,
+    problem: String,
+) -> NodeError {
+    NodeError::Refused(state.audit.refuse(logged, &Refusal::LinkageProtocol { rule, problem }))
+}
+
+/// Runs one relay step for the coordinator `from` (the mTLS peer's member name).
+pub fn step(
+    state: &NodeState,
+    from: &str,
+    request: pb::LinkStepRequest,
+) -> Result<pb::LinkStepResponse, NodeError> {
+    let session_id: [u8; 16] = request.session_id.as_slice().try_into().map_err(|_| {
+        NodeError::Refused(tonic::Status::invalid_argument("session_id must be 16 bytes"))
+    })?;
+    let now = state.audit.now_ms();
+    let session = state
+        .sessions
+        .take(&session_id, from, now)
+        .map_err(|r| NodeError::Refused(status_of(&r)))?;
+    let logged_query_id = match &session {
+        SessionState::Cohort(s) => s.query_id(),
+        SessionState::Computing(s) => s.query_id(),
+    };
+    if request.query_id.as_slice() != logged_query_id.as_slice() {
+        state.sessions.put_back(&session_id, session);
+        return Err(NodeError::Refused(tonic::Status::invalid_argument(
+            "the step names another query than the session's",
+        )));
+    }
+    let (result, next) = match session {
+        SessionState::Cohort(mut s) => {
+            let result = s.step(state, request.hellos, request.messages);
+            let logged_refusal = match &result {
+                Err(StepError::Refused(r)) => Some(state.audit.refuse(s.logged(), r)),
+                Err(StepError::Failed(e @ NodeError::Internal(_))) => {
+                    Some(state.audit.fail(s.logged(), e))
+                }
+                _ => None,
+            };
+            finish(result, logged_refusal, SessionState::Cohort(s))
+        }
+        SessionState::Computing(mut s) => {
+            let result = s.step(state, request.hellos, request.messages);
+            let logged_refusal = match &result {
+                Err(StepError::Refused(r)) => Some(state.audit.refuse(s.logged(), r)),
+                Err(StepError::Failed(e @ NodeError::Internal(_))) => {
+                    Some(state.audit.fail(s.logged(), e))
+                }
+                _ => None,
+            };
+            finish(result, logged_refusal, SessionState::Computing(s))
+        }
+    };
+    match next {
+        Some(session) => state.sessions.put_back(&session_id, session),
+        None => state.sessions.end(&session_id),
+    }
+    result
+}
+
+/// The response of a step and the session to keep, if any: a session ends with its outcome
+/// or its first refusal (a relay that sends one bad message gets no second try).
+fn finish(
+    result: Result<Stepped, StepError>,
+    logged_refusal: Option<tonic::Status>,
+    session: SessionState,
+) -> (Result<pb::LinkStepResponse, NodeError>, Option<SessionState>) {
+    match result {
+        Ok(Stepped { outgoing, outcome }) => {
+            let keep = outcome.is_none();
+            (
+                Ok(pb::LinkStepResponse { outgoing, outcome }),
+                if keep { Some(session) } else { None },
+            )
+        }
+        Err(StepError::Failed(NodeError::Refused(status))) => {
+            (Err(NodeError::Refused(status)), None)
+        }
+        Err(StepError::Failed(other)) => match logged_refusal {
+            Some(status) => (Err(NodeError::Refused(status)), None),
+            None => (Err(other), None),
+        },
+        Err(StepError::Refused(r)) => match logged_refusal {
+            Some(status) => (Err(NodeError::Refused(status)), None),
+            None => (Err(NodeError::Refused(status_of(&r))), None),
+        },
+    }
+}
+
+/// A status for a refusal that has no admitted query to log against (an unknown session).
+fn status_of(refusal: &Refusal) -> tonic::Status {
+    let mut status = tonic::Status::new(refusal.code(), refusal.to_string());
+    if let Ok(v) = tonic::metadata::MetadataValue::try_from(refusal.rule()) {
+        status.metadata_mut().insert(fedlink_proto::refusal::REFUSAL_HEADER, v);
+    }
+    status
+}
+
+/// The peer's federation key, for its hello and its signatures.
+pub fn peer_key(state: &NodeState, peer: &str) -> Result<PublicKey, Refusal> {
+    state.federation.member(peer).map(|m: &Member| m.public_key).ok_or_else(|| {
+        Refusal::LinkageProtocol {
+            rule: "linkage.session",
+            problem: format!("{peer:?} is not in this node's federation file"),
+        }
+    })
+}
+
+/// Finishes the handshake with the one hello from `peer` among `hellos`.
+pub fn finish_handshake(
+    state: &NodeState,
+    handshake: Handshake,
+    hellos: &mut Vec<pb::RelayHello>,
+) -> Result<SecureChannel, StepError> {
+    let peer = handshake.context().peer().to_string();
+    let position =
+        hellos.iter().position(|h| h.sender == peer).ok_or_else(|| Refusal::LinkageProtocol {
+            rule: "linkage.session",
+            problem: format!("the step carries no hello from {peer:?}"),
+        })?;
+    let hello = hellos.remove(position);
+    let key = peer_key(state, &peer)?;
+    handshake.finish(&hello, &key).map_err(|e| {
+        StepError::Refused(Refusal::LinkageProtocol {
+            rule: "linkage.handshake",
+            problem: format!("the hello from {peer:?} is refused: {e}"),
+        })
+    })
+}
+
+/// Opens the one message a step must carry, from the channel's peer, at the channel's next
+/// step; returns its plaintext, its digest and its step.
+pub fn open_one(
+    channel: &mut SecureChannel,
+    messages: &mut Vec<pb::RelayMessage>,
+) -> Result<(Vec<u8>, [u8; 32], u32), StepError> {
+    if messages.len() != 1 {
+        return Err(StepError::Refused(Refusal::LinkageProtocol {
+            rule: "linkage.message",
+            problem: format!(
+                "exactly one message was expected at this step, not {}",
+                messages.len()
+            ),
+        }));
+    }
+    let message = messages.remove(0);
+    let digest = sha256(&message.encode_to_vec());
+    let plaintext = channel.open(&message).map_err(|e| {
+        StepError::Refused(Refusal::LinkageProtocol {
+            rule: "linkage.message",
+            problem: format!("a relayed message is refused: {e}"),
+        })
+    })?;
+    Ok((plaintext, digest, message.step))
+}
+
+/// Seals a payload as the channel's next step; returns the message and its digest.
+pub fn seal(
+    channel: &mut SecureChannel,
+    plaintext: &[u8],
+) -> Result<(pb::RelayMessage, [u8; 32]), StepError> {
+    let step = channel.next_step().ok_or_else(|| {
+        StepError::Failed(NodeError::Internal("the relay channel has no steps left".into()))
+    })?;
+    let message = channel
+        .seal(step, plaintext)
+        .map_err(|e| StepError::Failed(NodeError::Internal(format!("sealing: {e}"))))?;
+    let digest = sha256(&message.encode_to_vec());
+    Ok((message, digest))
+}
+
+/// `step:hex` for the log and the contribution record.
+pub fn digest_line(step: u32, digest: &[u8; 32]) -> String {
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{step}:{hex}")
+}

@@ -1,0 +1,99 @@
+//! The computing node's release (design-review §8 step 6, F3, F10): links counted by
+//! (cohort label g, partner label h) over the fixed vocabularies, discrete Laplace noise scaled
+//! to ℓ1 sensitivity 2 on every cell, then suppression and rounding as post-processing; and the
+//! query's quality figures (links made by each key pass), noised and protected the same way.
+//! The exact counts live only inside this function: they are never stored or logged.
+
+use fedlink_proto::audit::budget::micro_to_string;
+use fedlink_proto::pb;
+
+use super::plan::{LINKED_TABLE_SENSITIVITY, LinkPlan};
+use crate::aggregate::answer::{release_table, released_count, table_body};
+use crate::aggregate::run::RawCell;
+use crate::disclosure::{CountKind, Dimension, SdcRules};
+use crate::error::NodeError;
+use crate::linkage::{Label, Linkage, LinkageError, count_by_labels};
+
+/// The protected linked table and quality figures for one query.
+pub fn linked_table(
+    plan: &LinkPlan,
+    linkage: &Linkage,
+    cohort_labels: &[Label],
+    partner_labels: &[Label],
+    sizes: Vec<pb::SideSize>,
+) -> Result<pb::LinkedTable, NodeError> {
+    let internal = |e: &dyn std::fmt::Display| NodeError::Internal(format!("linked table: {e}"));
+    let privacy = plan
+        .privacy
+        .as_ref()
+        .ok_or_else(|| internal(&"a linked output without DP is never released"))?;
+    let vocabulary: Vec<String> =
+        plan.labels.vocabulary().iter().map(|l| l.as_str().to_string()).collect();
+    let dims = vec![
+        Dimension::new("cohort_label", vocabulary.clone()).map_err(|e| internal(&e))?,
+        Dimension::new("partner_label", vocabulary).map_err(|e| internal(&e))?,
+    ];
+    let counts = count_by_labels(linkage, cohort_labels, partner_labels)
+        .map_err(|e: LinkageError| internal(&e))?;
+    let raw: Vec<RawCell> = counts
+        .into_iter()
+        .map(|((g, h), n)| RawCell {
+            groups: vec![Some(g.as_str().to_string()), Some(h.as_str().to_string())],
+            value: i64::try_from(n).unwrap_or(i64::MAX),
+        })
+        .collect();
+    let rules = plan.rule.disclosure;
+    let protected = release_table(&dims, raw, Some(&privacy.mechanism), &rules)?;
+
+    let passes: Vec<String> =
+        plan.selection.key_types().iter().map(|k| k.tag().to_string()).collect();
+    let pass_dim = vec![Dimension::new("pass", passes.clone()).map_err(|e| internal(&e))?];
+    let raw_passes: Vec<RawCell> = linkage
+        .by_pass()
+        .into_iter()
+        .map(|(kt, n)| RawCell {
+            groups: vec![Some(kt.tag().to_string())],
+            value: i64::try_from(n).unwrap_or(i64::MAX),
+        })
+        .collect();
+    let quality_rules = SdcRules { release_margins: false, ..rules };
+    let quality =
+        release_table(&pass_dim, raw_passes, Some(&privacy.quality_mechanism), &quality_rules)?;
+
+    let epsilon = micro_to_string(privacy.epsilon_micro);
+    let mut applied =
+        vec![format!("dp.discrete_laplace(eps={epsilon},sensitivity={LINKED_TABLE_SENSITIVITY})")];
+    applied.extend(protected.applied().iter().map(|r| r.code()));
+    let legend = format!(
+        "linked subjects: each cohort tuple counted at most once and credited by at most one \
+         partner subject; counts carry random noise (differential privacy, epsilon {epsilon}); \
+         {}",
+        rules.legend(CountKind::Noised)
+    );
+    let env_sides: Vec<String> =
+        plan.request.sides.iter().map(|s| format!("{}/{}", s.member, s.dataset)).collect();
+    let table = pb::ProtectedTable {
+        dataset: env_sides.join(" x "),
+        metric: "linked_subjects".into(),
+        applied_rules: applied,
+        legend,
+        privacy: Some(pb::PrivacyApplied {
+            mechanism: "discrete_laplace".into(),
+            epsilon_micro: privacy.epsilon_micro,
+            max_rows_per_subject: 1,
+            requester_remaining_micro: 0,
+            budget_period: privacy.charge.period.clone(),
+        }),
+        template: plan.request.window.clone().unwrap_or_default(),
+        ..table_body(&dims, &protected)
+    };
+    let quality = passes
+        .iter()
+        .zip(quality.cells())
+        .map(|(pass, cell)| pb::LinkQuality {
+            pass: pass.clone(),
+            links: Some(released_count(*cell)),
+        })
+        .collect();
+    Ok(pb::LinkedTable { table: Some(table), quality, sizes })
+}

@@ -1,0 +1,110 @@
+//! Open linked-query sessions, held in memory only: a session's scalar, channel and tuples
+//! never touch disk, and dropping a session zeroises its scalar (`BlindingKey` wipes itself).
+//! A step takes its session out of the table while it works, so two steps of one session can
+//! never run at once; an expired session is dropped the next time the table is touched.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use fedlink_proto::refusal::Refusal;
+
+use super::cohort::CohortSession;
+use super::computing::ComputingSession;
+
+/// Where a session is in its protocol.
+pub enum SessionState {
+    /// This node holds the cohort (A).
+    Cohort(Box<CohortSession>),
+    /// This node holds the partner's records and computes (B).
+    Computing(Box<ComputingSession>),
+}
+
+struct Entry {
+    /// The coordinator member that opened it: only it may step it.
+    coordinator: String,
+    /// The envelope's expiry, node clock.
+    expires_at_ms: i64,
+    /// `None` while a step is working on it.
+    state: Option<SessionState>,
+}
+
+/// The node's open sessions, by session id.
+#[derive(Default)]
+pub struct Sessions {
+    inner: Mutex<HashMap<[u8; 16], Entry>>,
+}
+
+fn protocol(problem: String) -> Refusal {
+    Refusal::LinkageProtocol { rule: "linkage.session", problem }
+}
+
+impl Sessions {
+    fn lock(&self) -> Result<MutexGuard<'_, HashMap<[u8; 16], Entry>>, Refusal> {
+        self.inner.lock().map_err(|_| protocol("the session table is unavailable".into()))
+    }
+
+    /// Registers a new session; a session id already open is refused (a replayed envelope
+    /// is refused earlier, by its query id).
+    pub fn insert(
+        &self,
+        session_id: [u8; 16],
+        coordinator: &str,
+        expires_at_ms: i64,
+        state: SessionState,
+        now_ms: i64,
+    ) -> Result<(), Refusal> {
+        let mut table = self.lock()?;
+        table.retain(|_, e| e.expires_at_ms > now_ms);
+        if table.contains_key(&session_id) {
+            return Err(protocol("this session is already open".into()));
+        }
+        table.insert(
+            session_id,
+            Entry { coordinator: coordinator.to_string(), expires_at_ms, state: Some(state) },
+        );
+        Ok(())
+    }
+
+    /// Takes a session out to run one step on it; put it back with [`Sessions::put_back`]
+    /// unless the step ended it. Only the coordinator that opened it may step it.
+    pub fn take(
+        &self,
+        session_id: &[u8; 16],
+        coordinator: &str,
+        now_ms: i64,
+    ) -> Result<SessionState, Refusal> {
+        let mut table = self.lock()?;
+        table.retain(|_, e| e.expires_at_ms > now_ms);
+        let entry = table.get_mut(session_id).ok_or_else(|| {
+            protocol("no such session open here (unknown, ended or expired)".into())
+        })?;
+        if entry.coordinator != coordinator {
+            return Err(protocol(format!(
+                "the session was opened by {:?}, not {coordinator:?}",
+                entry.coordinator
+            )));
+        }
+        entry.state.take().ok_or_else(|| protocol("another step of this session is running".into()))
+    }
+
+    /// Puts a session back after a step that did not end it.
+    pub fn put_back(&self, session_id: &[u8; 16], state: SessionState) {
+        if let Ok(mut table) = self.inner.lock()
+            && let Some(entry) = table.get_mut(session_id)
+        {
+            entry.state = Some(state);
+        }
+    }
+
+    /// Ends a session: its state is dropped (and its scalar zeroised).
+    pub fn end(&self, session_id: &[u8; 16]) {
+        if let Ok(mut table) = self.inner.lock() {
+            table.remove(session_id);
+        }
+    }
+
+    /// How many sessions are open (tests and status).
+    pub fn open_count(&self) -> usize {
+        self.inner.lock().map_or(0, |t| t.len())
+    }
+}
