@@ -228,9 +228,12 @@ mod tests {
         assert_eq!(LinkRequest::from_pb(r.to_pb(), Mode::LinkedCount).expect("parses"), r);
     }
 
+    /// A change that makes a wire query malformed.
+    type Breakage = Box<dyn Fn(&mut pb::LinkQuery)>;
+
     #[test]
     fn malformed_requests_are_refused() {
-        let cases: Vec<(Box<dyn Fn(&mut pb::LinkQuery)>, Mode)> = vec![
+        let cases: Vec<(Breakage, Mode)> = vec![
             (Box::new(|w| w.key_types.clear()), Mode::LinkedCount),
             (Box::new(|w| w.key_types.push("nhs".into())), Mode::LinkedCount),
             (Box::new(|w| w.unit = 9), Mode::LinkedCount),
