@@ -1,7 +1,9 @@
 //! The command line: every subcommand has help, and errors are one line with a `fedlink:`
 //! prefix and exit code 2.
 
-use crate::util::{run, text};
+use fedlink_proto::pb;
+
+use crate::util::{TestFederation, audit_entries, run, text};
 
 #[test]
 fn every_subcommand_has_help() {
@@ -15,6 +17,7 @@ fn every_subcommand_has_help() {
         vec!["node", "approvals", "approve", "--help"],
         vec!["node", "approvals", "deny", "--help"],
         vec!["coordinator", "describe", "--help"],
+        vec!["coordinator", "link", "--help"],
         vec!["audit", "verify", "--help"],
         vec!["demo", "--help"],
         vec!["synth", "--help"],
@@ -91,4 +94,86 @@ fn synth_generates_and_evaluate_scores_links() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let line = stderr.lines().find(|l| l.starts_with("fedlink: ")).expect("prefixed error");
     assert!(line.contains("police/nope"), "{line}");
+}
+
+const LINK_QUERY: &str = r#"
+title = "H2: homicide victims with ED assault attendances"
+kind = "count"
+unit = "person"
+key_types = ["nhs", "name_dob"]
+[[side]]
+member = "police"
+dataset = "death_reports"
+role = "cohort"
+filter = ["category=homicide"]
+[[side]]
+member = "icb"
+dataset = "ecds"
+"#;
+
+/// `coordinator link --help` shows the query file format; a bad query file is a one-line
+/// error naming the key, with exit code 2, before any config is read.
+#[test]
+fn link_help_shows_the_query_file_and_a_bad_file_names_its_key() {
+    let out = run(&["coordinator", "link", "--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    for expected in ["kind = \"count\"", "[[side]]", "--relay-capture", "--step-timeout"] {
+        assert!(help.contains(expected), "{expected} missing from: {help}");
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let query = tmp.path().join("q.toml");
+    std::fs::write(&query, format!("computing = \"police\"\n{LINK_QUERY}")).expect("write");
+    let args = ["coordinator", "link", "--config", "/nonexistent.toml", "--query"];
+    let out = run(&[&args[..], &[query.to_str().expect("utf8")]].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr.lines().find(|l| l.starts_with("fedlink: ")).expect("prefixed error");
+    assert!(line.contains("`computing`"), "{line}");
+}
+
+/// With its nodes down, `coordinator link` exits 1 naming the node, after logging one
+/// QUERY_ISSUED entry per participant, all of one query, before sending anything.
+#[test]
+fn link_with_nodes_down_says_so_after_logging_every_envelope() {
+    let fed = TestFederation::new();
+    let query = fed.dir.join("h2.toml");
+    std::fs::write(&query, LINK_QUERY).expect("write");
+    let capture = fed.dir.join("relay.bin");
+    let out = run(&[
+        "coordinator",
+        "link",
+        "--config",
+        fed.coordinator_config().to_str().expect("utf8"),
+        "--query",
+        query.to_str().expect("utf8"),
+        "--relay-capture",
+        capture.to_str().expect("utf8"),
+        "--step-timeout",
+        "5",
+    ]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("FAILED node police: DOWN at LinkOpen"), "{shown}");
+    assert!(shown.contains("icb     computing  UNFINISHED"), "{shown}");
+    assert_eq!(std::fs::read(&capture).expect("capture").len(), 0, "nothing was carried");
+
+    let issued: Vec<pb::AuditEntry> = audit_entries(&fed.audit_log("coordinator"))
+        .into_iter()
+        .filter(|e| e.event_type == pb::EventType::QueryIssued as i32)
+        .collect();
+    let sent: Vec<(String, i32, Vec<u8>)> = issued
+        .iter()
+        .filter_map(|e| e.query.as_ref())
+        .map(|q| (q.audience.clone(), q.role, q.query_id.clone()))
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!((sent[0].0.as_str(), sent[0].1), ("police", pb::NodeRole::Cohort as i32));
+    assert_eq!((sent[1].0.as_str(), sent[1].1), ("icb", pb::NodeRole::Computing as i32));
+    assert_eq!(sent[0].2, sent[1].2, "one query id for both envelopes");
+    let listed: Vec<&str> = issued[1]
+        .query
+        .iter()
+        .flat_map(|q| q.participants.iter().map(|p| p.member.as_str()))
+        .collect();
+    assert_eq!(listed, ["police", "icb"], "the log names every participant");
 }

@@ -4,8 +4,10 @@
 use std::time::Duration;
 
 use fedlink_proto::federation::Member;
+use fedlink_proto::pb;
 use fedlink_proto::pb::node_client::NodeClient;
-use fedlink_proto::refusal::REFUSAL_HEADER;
+use fedlink_proto::refusal::{RECEIPT_HEADER, REFUSAL_HEADER};
+use prost::Message as _;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 /// PEM text of the TLS material a client presents.
@@ -40,18 +42,49 @@ pub enum ConnectError {
     },
 }
 
-/// Largest message the coordinator accepts from a node.
-const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
+/// How long a call may take and how large its messages may be, for every call on one
+/// connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallLimits {
+    /// The deadline of each call on the connection.
+    pub timeout: Duration,
+    /// The largest message sent or accepted, in bytes.
+    pub max_message_bytes: usize,
+}
 
-/// Opens an mTLS connection to a node's `Node` service.
+impl CallLimits {
+    /// Describe and aggregate calls: answered at once, tables of a few thousand cells.
+    pub const QUERY: CallLimits =
+        CallLimits { timeout: Duration::from_secs(30), max_message_bytes: 16 * 1024 * 1024 };
+}
+
+/// Opens an mTLS connection to a node's `Node` service, with [`CallLimits::QUERY`].
 pub async fn connect(node: &Member, tls: &ClientTls) -> Result<NodeClient<Channel>, ConnectError> {
-    Ok(NodeClient::new(connect_channel(node, tls).await?)
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES))
+    connect_with(node, tls, CallLimits::QUERY).await
+}
+
+/// Opens an mTLS connection to a node's `Node` service with the given limits.
+pub async fn connect_with(
+    node: &Member,
+    tls: &ClientTls,
+    limits: CallLimits,
+) -> Result<NodeClient<Channel>, ConnectError> {
+    Ok(NodeClient::new(open_channel(node, tls, limits.timeout).await?)
+        .max_decoding_message_size(limits.max_message_bytes)
+        .max_encoding_message_size(limits.max_message_bytes))
 }
 
 /// Opens an mTLS channel to a node (for any of its services: Node, health, reflection).
 pub async fn connect_channel(node: &Member, tls: &ClientTls) -> Result<Channel, ConnectError> {
+    open_channel(node, tls, CallLimits::QUERY.timeout).await
+}
+
+/// Opens an mTLS channel whose calls each time out after `timeout`.
+async fn open_channel(
+    node: &Member,
+    tls: &ClientTls,
+    timeout: Duration,
+) -> Result<Channel, ConnectError> {
     let endpoint = node.endpoint.clone().unwrap_or_default();
     let bad = |problem: String| ConnectError::Endpoint { endpoint: endpoint.clone(), problem };
     let host = endpoint
@@ -71,7 +104,7 @@ pub async fn connect_channel(node: &Member, tls: &ClientTls) -> Result<Channel, 
         .map_err(|e| bad(e.to_string()))?
         .tcp_nodelay(true)
         .connect_timeout(Duration::from_secs(3))
-        .timeout(Duration::from_secs(30))
+        .timeout(timeout)
         .connect()
         .await
         .map_err(|e| ConnectError::Unreachable {
@@ -125,6 +158,13 @@ impl CallFailure {
             None => CallFailure::Down(format!("{}: {}", status.code(), chain(status))),
         }
     }
+}
+
+/// The receipt a node sends with a refusal (the audit entry that logged it), decoded but not
+/// yet verified; `None` when there is none or it does not decode.
+pub fn refusal_receipt(status: &tonic::Status) -> Option<pb::Receipt> {
+    let bytes = status.metadata().get_bin(RECEIPT_HEADER)?.to_bytes().ok()?;
+    pb::Receipt::decode(bytes.as_ref()).ok()
 }
 
 impl std::fmt::Display for CallFailure {

@@ -4,12 +4,13 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use fedlink_proto::audit::store::AuditLog;
-use fedlink_proto::clock::{Clock, SystemClock};
+use fedlink_proto::clock::{Clock, SystemClock, UnixMillis};
 use fedlink_proto::envelope::{
     Envelope, Mode, NodeRole, Participant, QueryBody, QueryId, SessionId, lawful_basis_to_pb,
     mode_to_pb, requester_to_pb, role_to_pb, sha256,
 };
-use fedlink_proto::federation::Member;
+use fedlink_proto::federation::{Member, MemberRole};
+use fedlink_proto::link::{LinkKind, LinkRequest};
 use fedlink_proto::pb;
 
 use crate::client::ClientTls;
@@ -22,6 +23,8 @@ use crate::receipts::{ReceiptStore, VerifiedReceipt, verify_receipt};
 pub struct QueryOverrides {
     /// Use this purpose code instead of the configured one.
     pub purpose: Option<String>,
+    /// The case reference to state (person-level modes need one by policy).
+    pub case_ref: Option<String>,
 }
 
 /// An open coordinator: settings, its audit log and its receipt store.
@@ -97,19 +100,130 @@ impl Coordinator {
         body: QueryBody,
         overrides: &QueryOverrides,
     ) -> Result<Envelope, CoordinatorError> {
+        let ids = self.fresh_ids()?;
+        let alone = vec![Participant { member: node.name.clone(), role: NodeRole::Responder }];
+        let envelope =
+            self.envelope(&node.name, NodeRole::Responder, alone, body, overrides, ids)?;
+        Ok(Envelope { mode, ..envelope })
+    }
+
+    /// Builds one envelope per participant of a linked query, in schedule order.
+    ///
+    /// `roles` is the schedule: every participant with its role, the computing node last
+    /// (count and flag-back: the cohort node, then the computing node; overlap: the blinders in
+    /// ring order, then the computing node). The envelopes differ only in audience, role and
+    /// the log size last seen of the audience, so their [`Envelope::shared_digest`]s are equal:
+    /// nodes bind that digest into their relay handshake, and a coordinator that told two nodes
+    /// different things under one query id could not pair them.
+    ///
+    /// Refuses a schedule that does not fit the query: a participant that is not a node of the
+    /// federation or has no side (or a side without a participant), a member twice, or roles
+    /// that do not match the kind. Nothing is logged here; each envelope is logged when it is
+    /// [issued](Self::issue_all).
+    pub fn envelopes_for_link(
+        &self,
+        request: &LinkRequest,
+        roles: &[(String, NodeRole)],
+        overrides: &QueryOverrides,
+    ) -> Result<Vec<Envelope>, CoordinatorError> {
+        self.check_schedule(request, roles)?;
+        // What the node will parse must be what the coordinator means: a request the proto
+        // crate would refuse is refused here, before anything is logged or sent.
+        LinkRequest::from_pb(request.to_pb(), request.kind.mode())
+            .map_err(|e| CoordinatorError::Plan(e.to_string()))?;
+        let participants: Vec<Participant> = roles
+            .iter()
+            .map(|(member, role)| Participant { member: member.clone(), role: *role })
+            .collect();
+        let ids = self.fresh_ids()?;
+        roles
+            .iter()
+            .map(|(member, role)| {
+                let body = QueryBody::Link(request.clone());
+                self.envelope(member, *role, participants.clone(), body, overrides, ids)
+            })
+            .collect()
+    }
+
+    /// Checks a linked query's schedule against its request and the federation.
+    fn check_schedule(
+        &self,
+        request: &LinkRequest,
+        roles: &[(String, NodeRole)],
+    ) -> Result<(), CoordinatorError> {
+        let plan = |problem: String| CoordinatorError::Plan(problem);
+        let federation = &self.settings.federation;
+        let mut seen = std::collections::BTreeSet::new();
+        for (member, _) in roles {
+            if !federation.member(member).is_some_and(|m| m.role == MemberRole::Node) {
+                return Err(plan(format!(
+                    "{member:?} is not a node of federation {:?}",
+                    federation.name
+                )));
+            }
+            if !seen.insert(member.as_str()) {
+                return Err(plan(format!("{member:?} is scheduled twice")));
+            }
+            if request.side(member).is_none() {
+                return Err(plan(format!("participant {member:?} contributes no side")));
+            }
+        }
+        if let Some(side) = request.sides.iter().find(|s| !seen.contains(s.member.as_str())) {
+            return Err(plan(format!("side {:?} is not a participant", side.member)));
+        }
+        let listed: Vec<NodeRole> = roles.iter().map(|(_, role)| *role).collect();
+        let fits = match request.kind {
+            LinkKind::Count | LinkKind::FlagBack => {
+                listed == [NodeRole::Cohort, NodeRole::Computing]
+            }
+            LinkKind::Overlap => {
+                listed.len() >= 3
+                    && listed.last() == Some(&NodeRole::Computing)
+                    && listed[..listed.len() - 1].iter().all(|r| *r == NodeRole::Blinder)
+            }
+        };
+        if !fits {
+            return Err(plan(format!(
+                "a {} query is scheduled {}, not {listed:?}",
+                request.kind.mode().name(),
+                match request.kind {
+                    LinkKind::Count | LinkKind::FlagBack => "[Cohort, Computing]",
+                    LinkKind::Overlap => "as two or more Blinders, then one Computing node",
+                }
+            )));
+        }
+        Ok(())
+    }
+
+    /// A fresh query id, session id and issue time: one set per query, shared by all its
+    /// envelopes.
+    fn fresh_ids(&self) -> Result<(QueryId, SessionId, UnixMillis), CoordinatorError> {
         let now = self.clock.now();
+        let session = SessionId::random().map_err(|e| CoordinatorError::Store(e.to_string()))?;
+        Ok((QueryId::new_v7(now), session, now))
+    }
+
+    /// One envelope with the configured defaults (requester, purpose, lawful basis, DSA,
+    /// justification, lifetime), the mode of its body, and the log size last verified of its
+    /// audience.
+    fn envelope(
+        &self,
+        audience: &str,
+        role: NodeRole,
+        participants: Vec<Participant>,
+        body: QueryBody,
+        overrides: &QueryOverrides,
+        (query_id, session_id, now): (QueryId, SessionId, UnixMillis),
+    ) -> Result<Envelope, CoordinatorError> {
         let q = &self.settings.query;
-        let known = self.receipts()?.known(&node.name)?;
+        let known = self.receipts()?.known(audience)?;
         Ok(Envelope {
-            query_id: QueryId::new_v7(now),
-            session_id: SessionId::random().map_err(|e| CoordinatorError::Store(e.to_string()))?,
-            audience: node.name.clone(),
-            role: NodeRole::Responder,
-            mode,
-            participants: vec![Participant {
-                member: node.name.clone(),
-                role: NodeRole::Responder,
-            }],
+            query_id,
+            session_id,
+            audience: audience.to_string(),
+            role,
+            mode: body.mode(),
+            participants,
             issued_at: now,
             expires_at: now.plus_ms(i64::from(q.envelope_lifetime_s) * 1000),
             coordinator: self.settings.me.name.clone(),
@@ -117,7 +231,7 @@ impl Coordinator {
             purpose: overrides.purpose.clone().unwrap_or_else(|| q.purpose.clone()),
             lawful_basis: q.lawful_basis.clone(),
             dsa_ref: q.dsa_ref.clone(),
-            case_ref: None,
+            case_ref: overrides.case_ref.clone(),
             justification: q.justification.clone(),
             authorisation: None,
             known_log_size: known.map_or(0, |k| k.size),
@@ -127,6 +241,32 @@ impl Coordinator {
 
     /// Logs the query as issued, then signs it. Nothing is sent that is not in the log.
     pub fn issue(&self, envelope: &Envelope) -> Result<pb::SignedEnvelope, CoordinatorError> {
+        self.log_issued(envelope, true)
+    }
+
+    /// Logs every envelope of one multi-node query as issued (one QUERY_ISSUED entry each) and
+    /// signs them, in order. The query id is claimed once, by the first entry: the log refuses
+    /// a second claim of an id, which is what keeps the coordinator from ever reusing one.
+    /// Envelopes of different queries are refused before anything is logged.
+    pub fn issue_all(
+        &self,
+        envelopes: &[Envelope],
+    ) -> Result<Vec<pb::SignedEnvelope>, CoordinatorError> {
+        if let Some(first) = envelopes.first()
+            && envelopes.iter().any(|e| e.query_id != first.query_id)
+        {
+            return Err(CoordinatorError::Plan("envelopes of different queries".into()));
+        }
+        envelopes.iter().enumerate().map(|(i, e)| self.log_issued(e, i == 0)).collect()
+    }
+
+    /// Appends the QUERY_ISSUED entry of one envelope, claiming its query id if `claim`, and
+    /// returns the envelope signed.
+    fn log_issued(
+        &self,
+        envelope: &Envelope,
+        claim: bool,
+    ) -> Result<pb::SignedEnvelope, CoordinatorError> {
         let signed = envelope.sign(&self.settings.identity);
         let entry = pb::AuditEntry {
             event_type: pb::EventType::QueryIssued as i32,
@@ -150,15 +290,24 @@ impl Coordinator {
                 purpose: envelope.purpose.clone(),
                 lawful_basis: Some(lawful_basis_to_pb(&envelope.lawful_basis)),
                 dsa_ref: envelope.dsa_ref.clone(),
+                case_ref: envelope.case_ref.clone().unwrap_or_default(),
                 justification: envelope.justification.clone(),
                 issued_at_ms: envelope.issued_at.0,
                 expires_at_ms: envelope.expires_at.0,
+                participants: envelope
+                    .participants
+                    .iter()
+                    .map(|p| pb::Participant {
+                        member: p.member.clone(),
+                        role: role_to_pb(p.role) as i32,
+                    })
+                    .collect(),
                 ..Default::default()
             }),
             recipients: vec![envelope.audience.clone()],
             ..Default::default()
         };
-        self.log()?.append(entry, Some(*envelope.query_id.as_bytes()))?;
+        self.log()?.append(entry, claim.then(|| *envelope.query_id.as_bytes()))?;
         Ok(signed)
     }
 

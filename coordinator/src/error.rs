@@ -26,6 +26,9 @@ pub enum CoordinatorError {
     /// The coordinator's own audit log or receipt store failed.
     #[error("coordinator store: {0}")]
     Store(String),
+    /// A linked query's schedule does not fit its request or the federation.
+    #[error("linked query: {0}")]
+    Plan(String),
     /// A node's receipt does not check out.
     #[error("receipt from {node}: {problem}")]
     Receipt {

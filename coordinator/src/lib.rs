@@ -14,6 +14,7 @@
 //! - [`combine`]: tables from several nodes joined on a public code, with rates and ranks.
 //! - [`query_file`]: repeatable TOML query files and the shared query terms of the CLI.
 //! - [`run`]: the `run` command: every query of a file, then its combines.
+//! - [`link`]: the `link` command: one linked query, relayed blind between its nodes.
 //! - [`grid`]: aligned text and CSV lines for the renderers.
 //! - [`error`]: the coordinator's error type.
 
@@ -27,6 +28,7 @@ pub mod coordinator;
 pub mod describe;
 pub mod error;
 pub mod grid;
+pub mod link;
 pub mod outcome;
 pub mod query_file;
 pub mod receipts;

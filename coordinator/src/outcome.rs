@@ -9,11 +9,10 @@ use fedlink_proto::envelope::{QueryBody, QueryId, sha256};
 use fedlink_proto::federation::Member;
 use fedlink_proto::pb;
 use fedlink_proto::pb::node_client::NodeClient;
-use fedlink_proto::refusal::RECEIPT_HEADER;
 use prost::Message;
 use tonic::transport::Channel;
 
-use crate::client::{CallFailure, connect};
+use crate::client::{CallFailure, connect, refusal_receipt};
 use crate::coordinator::{Coordinator, QueryOverrides};
 use crate::receipts::VerifiedReceipt;
 
@@ -147,11 +146,7 @@ where
         Ok(_) => Outcome::Untrusted("the answer lacks its body or its receipt".into()),
         Err(status) => match CallFailure::from_status(&status) {
             CallFailure::Refused { rule, message, code } => {
-                let receipt = status
-                    .metadata()
-                    .get_bin(RECEIPT_HEADER)
-                    .and_then(|v| v.to_bytes().ok())
-                    .and_then(|b| pb::Receipt::decode(b.as_ref()).ok())
+                let receipt = refusal_receipt(&status)
                     .and_then(|r| coordinator.accept_receipt(node, &query_id, &r, None).ok());
                 Outcome::Refused { rule, message, code, receipt }
             }

@@ -120,6 +120,7 @@ async fn ask_query(
         Some(node) if node.role == MemberRole::Node => {
             let overrides = QueryOverrides {
                 purpose: query.purpose.clone().or_else(|| overrides.purpose.clone()),
+                ..overrides.clone()
             };
             aggregate_one(coordinator, node, query.request.clone(), &overrides).await
         }

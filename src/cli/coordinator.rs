@@ -1,15 +1,18 @@
 //! `fedlink coordinator …`: `describe` asks every node to describe itself; `aggregate` asks one
 //! node for one protected count table; `run` runs a query file (every query, then every
-//! combine). Each verifies every receipt and says plainly which nodes refused, under which rule,
-//! or are down.
+//! combine); `link` runs one linked query across nodes, relaying blind. Each verifies every
+//! receipt and says plainly which nodes refused, under which rule, or are down.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use fedlink_coordinator::aggregate::aggregate_one;
 use fedlink_coordinator::config::CoordinatorSettings;
 use fedlink_coordinator::coordinator::{Coordinator, QueryOverrides};
 use fedlink_coordinator::describe::{describe_all, render};
+use fedlink_coordinator::link::query::LinkQuery;
+use fedlink_coordinator::link::{LinkOptions, run_link};
 use fedlink_coordinator::outcome::Outcome as NodeOutcome;
 use fedlink_coordinator::query_file::{QueryFile, QueryTerms};
 use fedlink_coordinator::run::run_file;
@@ -33,7 +36,7 @@ pub struct DescribeArgs {
 pub async fn describe(args: &DescribeArgs) -> Result<Outcome> {
     let settings = CoordinatorSettings::load(&args.config)?;
     let coordinator = Coordinator::open(settings)?;
-    let overrides = QueryOverrides { purpose: args.purpose.clone() };
+    let overrides = QueryOverrides { purpose: args.purpose.clone(), ..Default::default() };
     let rows = describe_all(&coordinator, &overrides).await;
     print!("{}", render(&rows));
     let answered = rows.iter().filter(|r| r.ok()).count();
@@ -141,7 +144,7 @@ pub async fn aggregate(args: &AggregateArgs) -> Result<Outcome> {
             nodes.join(", ")
         );
     };
-    let overrides = QueryOverrides { purpose: args.purpose.clone() };
+    let overrides = QueryOverrides { purpose: args.purpose.clone(), ..Default::default() };
     let outcome = aggregate_one(&coordinator, node, request, &overrides).await;
     match &outcome {
         NodeOutcome::Answered { answer, .. } => {
@@ -200,6 +203,90 @@ pub async fn run(args: &RunArgs) -> Result<Outcome> {
     // whose stdout is for machines.
     if args.format != FormatArg::Table {
         for failure in results.failures() {
+            eprintln!("FAILED {failure}");
+        }
+    }
+    Ok(Outcome::CheckFailed)
+}
+
+/// Run one linked query across nodes, relaying blind (help text: the `Link` variant of
+/// `CoordinatorCommand`)
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  fedlink coordinator link --config fed/coordinator/coordinator.toml --query h2.toml
+  fedlink coordinator link --config fed/coordinator/coordinator.toml --query flag.toml \\
+      --case-ref OP-HARBOUR-0042 --format csv --out flags.csv")]
+pub struct LinkArgs {
+    /// The coordinator's config file
+    #[arg(long)]
+    pub config: PathBuf,
+    /// The linked-query file (TOML: kind, unit, key_types, [[side]] entries), e.g. h2.toml
+    #[arg(long, value_name = "FILE")]
+    pub query: PathBuf,
+    /// Output format (csv: blocks after "# table", "# quality", "# sizes" or "# flags", and
+    /// "# nodes" lines; json: one document)
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: FormatArg,
+    /// Write the output to this file instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Append every hello and sealed message the relay carries to this file (records of kind
+    /// byte, 4-byte big-endian length, protobuf bytes), for audit
+    #[arg(long, value_name = "FILE")]
+    pub relay_capture: Option<PathBuf>,
+    /// The case reference of a flag-back (replaces the query file's case_ref)
+    #[arg(long, value_name = "REF")]
+    pub case_ref: Option<String>,
+    /// Purpose code to state instead of the configured one
+    #[arg(long)]
+    pub purpose: Option<String>,
+    /// How long each node call may take, in seconds; a step may wait at a node for an
+    /// operator's approval
+    #[arg(long, value_name = "SECS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub step_timeout: u64,
+}
+
+/// Runs `link`.
+pub async fn link(args: &LinkArgs) -> Result<Outcome> {
+    let query = LinkQuery::load(&args.query, args.case_ref.clone())?;
+    let settings = CoordinatorSettings::load(&args.config)?;
+    query.check_members(&settings.federation, &args.query)?;
+    let coordinator = Coordinator::open(settings)?;
+    let mut capture = match &args.relay_capture {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("--relay-capture: cannot open {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let overrides = QueryOverrides { purpose: args.purpose.clone(), ..Default::default() };
+    let options = LinkOptions {
+        step_timeout: Duration::from_secs(args.step_timeout),
+        ..LinkOptions::default()
+    };
+    let capture_out = capture.as_mut().map(|f| f as &mut (dyn std::io::Write + Send));
+    let run = run_link(&coordinator, &query, &overrides, &options, capture_out).await;
+    let rendered = run.render(args.format.into());
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &rendered)
+                .with_context(|| format!("--out: cannot write {}", path.display()))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{rendered}"),
+    }
+    if run.ok() {
+        return Ok(Outcome::Success);
+    }
+    // The text format lists failures itself; say them on stderr when stdout is for machines
+    // or the output went to a file.
+    if args.format != FormatArg::Table || args.out.is_some() {
+        for failure in run.failures() {
             eprintln!("FAILED {failure}");
         }
     }

@@ -158,6 +158,43 @@ pub enum CoordinatorCommand {
     /// such as an unreadable or invalid query file.
     #[command(verbatim_doc_comment)]
     Run(coordinator::RunArgs),
+    /// Run one linked query (linked count, flag-back, overlap) across nodes, relaying blind
+    ///
+    /// The coordinator signs one envelope per participant (each logged before it is sent),
+    /// then relays the nodes' sealed messages between them without being able to read them,
+    /// and verifies every node's receipt. It prints the computing node's protected table
+    /// (suppressed cells as [c], never 0) with the linkage-quality figures and side sizes, or,
+    /// for a flag-back, one flag per cohort record; then each node's outcome and receipt.
+    /// With --relay-capture, everything the relay carried is appended to a file. A query file
+    /// looks like this (filters as in `run` query files):
+    ///
+    ///   title = "H2: homicide victims with ED assault attendances in the 12 months before"
+    ///   kind = "count"                 # count | flag_back | overlap
+    ///   unit = "person"                # person | address
+    ///   key_types = ["nhs", "name_dob", "init_sur_dob", "sur_dob_pcd"]
+    ///   window = "12m-before"          # optional: a template of the computing node
+    ///   computing = "icb"              # optional: count/flag_back: the non-cohort side;
+    ///                                  # overlap: any side (default the last)
+    ///   case_ref = "OP-HARBOUR-0042"   # flag_back only (or --case-ref)
+    ///
+    ///   [[side]]
+    ///   member = "police"
+    ///   dataset = "death_reports"
+    ///   role = "cohort"                # count/flag_back: exactly one side
+    ///   filter = ["category=homicide"] # COL=VALUE, COL=A|B|C, COL=MIN..MAX
+    ///   period = "2025-04-01..2026-03-31"  # optional: event dates
+    ///   label = "category"             # optional label column (default: one label, all)
+    ///
+    ///   [[side]]
+    ///   member = "icb"
+    ///   dataset = "ecds"
+    ///   filter = ["EC_Injury_Intent_SNOMED_CT=1240651000000109"]
+    ///
+    /// Exit 0 when every node ended its part with a verified receipt; 1 when a node refused
+    /// (its rule and message are shown), was down, or its answer did not check out, or the
+    /// relay stopped; 2 on an error such as an unreadable or invalid query file.
+    #[command(verbatim_doc_comment)]
+    Link(coordinator::LinkArgs),
 }
 
 /// `fedlink audit …`
@@ -194,6 +231,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             coordinator::aggregate(&args).await
         }
         Command::Coordinator(CoordinatorCommand::Run(args)) => coordinator::run(&args).await,
+        Command::Coordinator(CoordinatorCommand::Link(args)) => coordinator::link(&args).await,
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
         Command::Synth(command) => {
             synth::dispatch(&command)?;

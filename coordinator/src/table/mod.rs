@@ -40,7 +40,10 @@ impl Released {
     }
 
     /// Parses a wire value; `place` says where it was, for the error.
-    fn from_wire(wire: Option<pb::ReleasedCount>, place: &str) -> Result<Self, TableError> {
+    pub(crate) fn from_wire(
+        wire: Option<pb::ReleasedCount>,
+        place: &str,
+    ) -> Result<Self, TableError> {
         match wire.and_then(|w| w.value) {
             Some(Value::Count(n)) => Ok(Released::Count(n)),
             Some(Value::Suppressed(true)) => Ok(Released::Suppressed),
