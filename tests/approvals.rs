@@ -84,7 +84,7 @@ fn an_operator_lists_shows_approves_and_denies_flag_back_requests() {
     let show = stdout(&out);
     for needle in [
         "PENDING, expires in",
-        "attested rows   6",
+        "cohort rows     6 (rows the cohort node sent",
         "SAFEGUARDING-CASE-REVIEW",
         "DPA-Part3 / DPA s35(2)(b) / CDA s115",
         "DI 5678 (Westshire Police)",

@@ -64,6 +64,33 @@ pub struct CoordinatorConfigFile {
     pub requester: RequesterFile,
     /// Query defaults.
     pub query: QueryDefaults,
+    /// The authoriser whose key signs person-level requests (flag-back), if any.
+    #[serde(default)]
+    pub authoriser: Option<AuthoriserConfig>,
+}
+
+/// The `[authoriser]` table: who authorises person-level requests and where their key is.
+/// The key belongs to the authoriser, not the analyst; in production it would live on their
+/// own device (a smartcard), and this file would name a signing helper instead.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthoriserConfig {
+    /// Their id, as the federation file lists them.
+    pub id: String,
+    /// Role or rank.
+    pub role: String,
+    /// PEM of their Ed25519 key (PKCS#8).
+    pub key: PathBuf,
+}
+
+/// A loaded authoriser key.
+pub struct AuthoriserKey {
+    /// Their id.
+    pub id: String,
+    /// Role or rank.
+    pub role: String,
+    /// Their key, checked against the federation file.
+    pub key: IdentityKey,
 }
 
 /// Everything the coordinator needs, read and checked.
@@ -86,6 +113,8 @@ pub struct CoordinatorSettings {
     pub requester: Requester,
     /// Query defaults.
     pub query: QueryDefaults,
+    /// The authoriser, if configured.
+    pub authoriser: Option<AuthoriserKey>,
 }
 
 impl CoordinatorSettings {
@@ -126,7 +155,29 @@ impl CoordinatorSettings {
                 format!("this key does not match the federation file's key for {:?}", me.name),
             ));
         }
+        let authoriser = match &file.authoriser {
+            None => None,
+            Some(a) => {
+                let path = at(&a.key);
+                let key = IdentityKey::from_pkcs8_pem(&read(&path, "the authoriser's key")?)
+                    .map_err(|e| invalid(&path, e.to_string()))?;
+                let listed = federation.authoriser(&a.id).ok_or_else(|| {
+                    invalid(
+                        config_path,
+                        format!("key `authoriser.id`: {:?} is not in the federation file", a.id),
+                    )
+                })?;
+                if listed.public_key != key.public_key() {
+                    return Err(invalid(
+                        &path,
+                        format!("this key is not the federation file's key for {:?}", a.id),
+                    ));
+                }
+                Some(AuthoriserKey { id: a.id.clone(), role: a.role.clone(), key })
+            }
+        };
         Ok(Self {
+            authoriser,
             me,
             federation,
             data_dir: at(&file.data_dir),

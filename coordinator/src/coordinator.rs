@@ -135,12 +135,30 @@ impl Coordinator {
             .iter()
             .map(|(member, role)| Participant { member: member.clone(), role: *role })
             .collect();
+        // A flag-back releases person-level facts: the authoriser's own key signs it (F12,
+        // F15), and every node checks that signature against the federation file.
+        let authoriser = match (request.kind, &self.settings.authoriser) {
+            (LinkKind::FlagBack, None) => {
+                return Err(CoordinatorError::Plan(
+                    "a flag-back needs an authoriser: add [authoriser] (id, role, key) to the \
+                     coordinator config"
+                        .into(),
+                ));
+            }
+            (LinkKind::FlagBack, Some(a)) => Some(a),
+            _ => None,
+        };
         let ids = self.fresh_ids()?;
         roles
             .iter()
             .map(|(member, role)| {
                 let body = QueryBody::Link(request.clone());
-                self.envelope(member, *role, participants.clone(), body, overrides, ids)
+                let mut envelope =
+                    self.envelope(member, *role, participants.clone(), body, overrides, ids)?;
+                if let Some(a) = authoriser {
+                    envelope.authorise(&a.id, &a.role, &a.key);
+                }
+                Ok(envelope)
             })
             .collect()
     }

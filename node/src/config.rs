@@ -79,6 +79,11 @@ pub struct NodeConfigFile {
     /// Shifts the node's clock, in seconds. For tests of clock faults only; never in production.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub danger_clock_offset_s: Option<i64>,
+    /// Releases linked tables exact: no noise, no suppression, no rounding, marked
+    /// `test-seam:exact` in every table. For tests that compare linked counts with hand-computed
+    /// answers only; the node warns at start-up and never in production.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub danger_exact_linked_counts: Option<bool>,
     /// The public LSOA → ward → local authority lookup (CSV with columns `lsoa`, `ward`,
     /// `local_authority`), loaded at start-up so that tables can be grouped by ward or local
     /// authority from an LSOA column, and so geography levels are fixed from public codes.
@@ -121,6 +126,8 @@ pub struct NodeSettings {
     pub key_pem: String,
     /// Clock offset for fault tests (0 in production).
     pub danger_clock_offset_s: i64,
+    /// Exact linked tables for tests (false in production).
+    pub danger_exact_linked_counts: bool,
     /// The datasets' schemas, in config order.
     pub datasets: Vec<DatasetSchema>,
     /// The public geography lookup file, if configured.
@@ -216,6 +223,7 @@ impl NodeSettings {
             cert_pem: read(&at(&file.tls.cert), "the node certificate (key `tls.cert`)")?,
             key_pem: read(&at(&file.tls.key), "the node TLS key (key `tls.key`)")?,
             danger_clock_offset_s: file.danger_clock_offset_s.unwrap_or(0),
+            danger_exact_linked_counts: file.danger_exact_linked_counts.unwrap_or(false),
             datasets,
             geography_lookup: file.geography_lookup.as_ref().map(|p| at(p)),
         })

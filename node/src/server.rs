@@ -88,6 +88,12 @@ impl BoundNode {
         } else {
             Arc::new(SystemClock::new())
         };
+        if settings.danger_exact_linked_counts {
+            tracing::warn!(
+                "danger_exact_linked_counts is set: linked tables leave this node without noise \
+                 or disclosure control; for tests only"
+            );
+        }
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|source| ServeError::DataDir { path: settings.data_dir.clone(), source })?;
         let log_path = settings.data_dir.join("audit.db");
@@ -133,6 +139,7 @@ impl BoundNode {
             audit,
             identity,
             sessions: Default::default(),
+            danger_exact_linked_counts: settings.danger_exact_linked_counts,
         });
         Ok(Self { state, listener, tls, addr })
     }

@@ -29,6 +29,8 @@ pub struct NodeState {
     pub identity: IdentityKey,
     /// Open linked-query sessions (memory only).
     pub sessions: Sessions,
+    /// Tests only: release linked tables exact (config `danger_exact_linked_counts`).
+    pub danger_exact_linked_counts: bool,
 }
 
 impl NodeState {

@@ -296,7 +296,10 @@ fn render_show(
     };
     let _ = writeln!(out, "Flag-back request {}: {status}\n", record.id);
     for (label, value) in [
-        ("attested rows", format!("{} (as attested by the authoriser)", q.attested_rows)),
+        (
+            "cohort rows",
+            format!("{} (rows the cohort node sent, under its signed descriptor)", q.attested_rows),
+        ),
         ("case reference", q.case_ref.clone()),
         ("purpose", q.purpose.clone()),
         ("lawful basis", q.lawful_basis.clone()),

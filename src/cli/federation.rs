@@ -304,6 +304,14 @@ envelope_lifetime_s = 120
 regime = "DPA-Part3"
 article = "DPA s35(2)(b)"
 gateway = "CDA s115"
+
+# Who authorises person-level requests (flag-back), and their key. The nodes check the
+# signature against the authoriser listed in the federation file. In production the key is the
+# authoriser's, kept on their own device, not the analyst's.
+[authoriser]
+id = "{DEMO_AUTHORISER_ID}"
+role = "{DEMO_AUTHORISER_ROLE}"
+key = "{DEMO_AUTHORISER_KEY}"
 "#
     )
 }

@@ -202,7 +202,10 @@ pub async fn link_with<T: LinkTransport>(
         carried: (0, 0),
         failure: None,
     };
-    let overrides = QueryOverrides { case_ref: query.case_ref.clone(), ..overrides.clone() };
+    let overrides = QueryOverrides {
+        case_ref: query.case_ref.clone(),
+        purpose: overrides.purpose.clone().or_else(|| query.purpose.clone()),
+    };
     let envelopes =
         match coordinator.envelopes_for_link(&query.request, &query.schedule, &overrides) {
             Ok(envelopes) => envelopes,

@@ -12,6 +12,7 @@
 //! computing = "icb"              # optional; count/flag_back: the non-cohort side (default);
 //!                                # overlap: any side (default: the last)
 //! case_ref = "OP-HARBOUR-0042"   # flag_back only (or --case-ref, which wins)
+//! purpose = "HMICFRS-R2-DEATH-ANALYSIS"  # optional (or --purpose, which wins)
 //!
 //! [[side]]
 //! member = "police"
@@ -51,6 +52,8 @@ pub struct LinkQuery {
     pub schedule: Vec<(String, NodeRole)>,
     /// The case reference (flag-back only).
     pub case_ref: Option<String>,
+    /// The purpose code, if the file states one (`--purpose` wins).
+    pub purpose: Option<String>,
 }
 
 /// Why a linked-query file cannot be used.
@@ -97,6 +100,7 @@ struct RawFile {
     window: Option<String>,
     computing: Option<String>,
     case_ref: Option<String>,
+    purpose: Option<String>,
     #[serde(default)]
     side: Vec<RawSide>,
 }
@@ -332,7 +336,10 @@ impl LinkQuery {
         }
 
         let request = LinkRequest { kind, unit, key_types, window: raw.window, sides };
-        Ok(Self { title: raw.title, request, schedule, case_ref })
+        if raw.purpose.as_deref().is_some_and(|p| p.trim().is_empty()) {
+            return Err(fail("purpose", "empty".into()));
+        }
+        Ok(Self { title: raw.title, request, schedule, case_ref, purpose: raw.purpose })
     }
 
     /// Checks every side's member is a node of `federation`.

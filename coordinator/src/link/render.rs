@@ -5,7 +5,7 @@
 //! verified receipt. CSV comes as blocks, each after a `# name` line, as `coordinator run` does.
 
 use fedlink_proto::envelope::NodeRole;
-use fedlink_proto::link::LinkKind;
+use fedlink_proto::link::{LinkKind, LinkUnit};
 use serde_json::{Value as Json, json};
 
 use super::query::kind_name;
@@ -100,12 +100,12 @@ impl LinkRun {
             LinkKind::FlagBack => "Flag-back",
             LinkKind::Overlap => "Overlap",
         };
-        let mut line = format!(
-            "{kind} of {}s: {}; key types {}",
-            r.unit.name(),
-            sides.join(", "),
-            r.key_types.join(", ")
-        );
+        let unit = match r.unit {
+            LinkUnit::Person => "persons",
+            LinkUnit::Address => "addresses",
+        };
+        let mut line =
+            format!("{kind} of {unit}: {}; key types {}", sides.join(", "), r.key_types.join(", "));
         if let Some(window) = &r.window {
             line.push_str(&format!("; window {window}"));
         }

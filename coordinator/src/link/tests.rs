@@ -57,8 +57,19 @@ impl Fixture {
         for (name, key) in &node_keys {
             text.push_str(&member(name, "node", key.public_key()));
         }
+        let authoriser_key = IdentityKey::generate().expect("authoriser key");
+        text.push_str(&format!(
+            "[[authoriser]]\nid = \"DI-1\"\nrole = \"Detective Inspector\"\n\
+             organisation = \"DC\"\npublic_key = \"{}\"\n",
+            authoriser_key.public_key().to_base64()
+        ));
         let federation = Federation::from_toml(&text).expect("federation");
         let settings = CoordinatorSettings {
+            authoriser: Some(crate::config::AuthoriserKey {
+                id: "DI-1".into(),
+                role: "Detective Inspector".into(),
+                key: authoriser_key,
+            }),
             me: federation.member("analyst").expect("analyst").clone(),
             federation,
             data_dir: tmp.path().join("coordinator"),

@@ -79,7 +79,7 @@ pub struct ApprovalRequest {
     pub authoriser: String,
     /// The dataset at this node the cohort is flagged against.
     pub dataset: String,
-    /// The number of cohort rows, as attested by the authoriser's signature.
+    /// The number of cohort rows, as the cohort node's signed descriptor states it.
     pub attested_rows: u32,
     /// When this node received the request.
     pub requested_at_ms: i64,

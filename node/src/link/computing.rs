@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use fedlink_proto::audit::budget::{BudgetKey, BudgetScope, keys_of};
 use fedlink_proto::blind::{BlindedPoint, BlindingKey};
 use fedlink_proto::envelope::sha256;
 use fedlink_proto::link::LinkKind;
@@ -296,10 +297,28 @@ impl ComputingSession {
             pb::SideSize { member: peer.clone(), tuples: after.m1_len as u64 },
             pb::SideSize { member: state.me.name.clone(), tuples: partner.len() as u64 },
         ];
-        let table = linked_table(plan, &linkage, &cohort_labels, &partner_labels, sizes)?;
+        let table = linked_table(
+            state.danger_exact_linked_counts,
+            plan,
+            &linkage,
+            &cohort_labels,
+            &partner_labels,
+            sizes,
+        )?;
         let privacy = plan.privacy.as_ref().ok_or_else(|| {
             protocol("linkage.session", "a linked count needs DP at the computing node")
         })?;
+        let mut table = table;
+        // What the requester has left once this charge is booked, as the aggregate path says.
+        if let Some(applied) = table.table.as_mut().and_then(|t| t.privacy.as_mut()) {
+            let key =
+                BudgetKey { scope: BudgetScope::Requester, ..keys_of(&privacy.charge)[1].clone() };
+            let spent = state.audit.balance(&key)?;
+            applied.requester_remaining_micro = privacy
+                .limits
+                .requester_micro
+                .saturating_sub(spent.saturating_add(privacy.charge.epsilon_micro));
+        }
         let bytes = prost::Message::encode_to_vec(&table);
         let output = pb::OutputRecord {
             output_class: "LINKED_DP".into(),

@@ -10,12 +10,13 @@ use fedlink_proto::pb;
 use super::plan::{LINKED_TABLE_SENSITIVITY, LinkPlan};
 use crate::aggregate::answer::{release_table, released_count, table_body};
 use crate::aggregate::run::RawCell;
-use crate::disclosure::{CountKind, Dimension, SdcRules};
+use crate::disclosure::{CountKind, Dimension, Rounding, SdcRules};
 use crate::error::NodeError;
 use crate::linkage::{Label, Linkage, LinkageError, count_by_labels};
 
 /// The protected linked table and quality figures for one query.
 pub fn linked_table(
+    exact_for_tests: bool,
     plan: &LinkPlan,
     linkage: &Linkage,
     cohort_labels: &[Label],
@@ -42,8 +43,19 @@ pub fn linked_table(
             value: i64::try_from(n).unwrap_or(i64::MAX),
         })
         .collect();
-    let rules = plan.rule.disclosure;
-    let protected = release_table(&dims, raw, Some(&privacy.mechanism), &rules)?;
+    // The test seam: exact counts, nothing suppressed or rounded, and marked as such below.
+    let (rules, mechanism, quality_mechanism) = if exact_for_tests {
+        let exact = SdcRules {
+            min_cell: 1,
+            rounding: Rounding::Nearest(1),
+            release_margins: true,
+            ..plan.rule.disclosure
+        };
+        (exact, None, None)
+    } else {
+        (plan.rule.disclosure, Some(&privacy.mechanism), Some(&privacy.quality_mechanism))
+    };
+    let protected = release_table(&dims, raw, mechanism, &rules)?;
 
     let passes: Vec<String> =
         plan.selection.key_types().iter().map(|k| k.tag().to_string()).collect();
@@ -57,12 +69,14 @@ pub fn linked_table(
         })
         .collect();
     let quality_rules = SdcRules { release_margins: false, ..rules };
-    let quality =
-        release_table(&pass_dim, raw_passes, Some(&privacy.quality_mechanism), &quality_rules)?;
+    let quality = release_table(&pass_dim, raw_passes, quality_mechanism, &quality_rules)?;
 
     let epsilon = micro_to_string(privacy.epsilon_micro);
-    let mut applied =
-        vec![format!("dp.discrete_laplace(eps={epsilon},sensitivity={LINKED_TABLE_SENSITIVITY})")];
+    let mut applied = if exact_for_tests {
+        vec!["test-seam:exact".to_string()]
+    } else {
+        vec![format!("dp.discrete_laplace(eps={epsilon},sensitivity={LINKED_TABLE_SENSITIVITY})")]
+    };
     applied.extend(protected.applied().iter().map(|r| r.code()));
     let legend = format!(
         "linked subjects: each cohort tuple counted at most once and credited by at most one \
@@ -74,7 +88,8 @@ pub fn linked_table(
         plan.request.sides.iter().map(|s| format!("{}/{}", s.member, s.dataset)).collect();
     let table = pb::ProtectedTable {
         dataset: env_sides.join(" x "),
-        metric: "linked_subjects".into(),
+        // Each released count is of distinct cohort subjects (one per linked cohort tuple).
+        metric: "distinct_subjects".into(),
         applied_rules: applied,
         legend,
         privacy: Some(pb::PrivacyApplied {
@@ -84,7 +99,6 @@ pub fn linked_table(
             requester_remaining_micro: 0,
             budget_period: privacy.charge.period.clone(),
         }),
-        template: plan.request.window.clone().unwrap_or_default(),
         ..table_body(&dims, &protected)
     };
     let quality = passes
