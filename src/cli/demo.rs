@@ -169,17 +169,29 @@ pub async fn run(args: &DemoArgs) -> Result<Outcome> {
         .write_csvs(&tables_dir)
         .with_context(|| format!("writing tables into {}", tables_dir.display()))?;
     println!("   {} tables written as CSV to {}", written.len(), tables_dir.display());
-    let all_answered = results.all_ok();
+    let mut all_answered = results.all_ok();
+
+    println!(
+        "\n== 7. Linked queries through the blind relay: H2, D3 and a flag-back (DP-noised \
+         and protected at the computing node; the coordinator relays sealed messages only)\n"
+    );
+    let icb_config = created
+        .node_configs
+        .iter()
+        .find(|(name, _)| name == "icb")
+        .map(|(_, config)| config.clone())
+        .context("the demo federation has no icb node")?;
+    all_answered &= super::demo_link::run_all(&dir, &coordinator, &icb_config).await?;
     drop(coordinator);
 
-    println!("\n== 7. Stopping the nodes (SIGTERM)");
+    println!("\n== 8. Stopping the nodes (SIGTERM)");
     let mut all_graceful = true;
     for (name, graceful) in nodes.stop() {
         all_graceful &= graceful;
         println!("   {name:<13} {}", if graceful { "stopped" } else { "did NOT stop cleanly" });
     }
 
-    println!("\n== 8. Verifying every audit log offline");
+    println!("\n== 9. Verifying every audit log offline");
     let federation = Federation::from_toml(
         &std::fs::read_to_string(&created.federation_file)
             .context("reading the federation file")?,

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod coordinator;
 pub mod county;
 pub mod demo;
+mod demo_link;
 pub mod federation;
 pub mod node;
 pub mod synth;

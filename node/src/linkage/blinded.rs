@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use fedlink_proto::blind::{
     BatchError, BatchRules, BlindedPoint, BlindingKey, KeyError, POINT_LEN, PackedPoints,
-    blind_all, linkage_dst, random_point, reblind_received,
+    blind_all, linkage_dst, random_points, reblind_received,
 };
 
 use super::LinkageError;
@@ -80,7 +80,7 @@ pub fn blind_tuples(
 /// rows) and then sends them sorted anyway.
 ///
 /// Present slots of each key type are blinded together on all cores ([`blind_all`]) with
-/// `linkage_dst(session_id, key_type.wire_id())`; missing slots get [`random_point`]. Refuses
+/// `linkage_dst(session_id, key_type.wire_id())`; missing slots get fresh uniform points ([`random_points`], one batch). Refuses
 /// a tuple not of the layout's length, a message in another key type's group, and output in
 /// which a point repeats (which unique-or-random rules out; the peer would refuse it).
 pub fn blind_tuples_in_order(
@@ -120,11 +120,15 @@ pub fn blind_tuples_in_order(
             }
         }
     }
+    // Every missing slot gets a fresh random point, drawn in one batch on all cores.
+    let missing = blinded.iter().flatten().filter(|slot| slot.is_none()).count();
+    let randoms = random_points(missing)?;
+    let mut fresh = randoms.iter();
     let mut out = Vec::with_capacity(tuples.len());
     for (tuple, slots) in tuples.iter().zip(blinded) {
         let points = slots
             .into_iter()
-            .map(|slot| slot.map_or_else(random_point, Ok))
+            .map(|slot| slot.or_else(|| fresh.next()).ok_or(KeyError::Rng))
             .collect::<Result<Vec<_>, KeyError>>()?;
         out.push(BlindedTuple { label: tuple.label().clone(), points });
     }

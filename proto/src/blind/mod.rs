@@ -26,7 +26,8 @@ pub mod scalar;
 pub use batch::{BatchError, BatchRules, PackedPoints};
 pub use hash::{Dst, HashError, expand_message_xmd, hash_to_ristretto255, linkage_dst};
 pub use parallel::{
-    blind_all, blind_all_with, default_threads, reblind_all, reblind_all_with, reblind_received,
+    blind_all, blind_all_with, default_threads, random_points, reblind_all, reblind_all_with,
+    reblind_received,
 };
 pub use point::{BlindedPoint, POINT_LEN, PointError, ValidPoint};
 pub use random::random_point;

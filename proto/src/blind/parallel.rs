@@ -140,6 +140,40 @@ fn double_and_pack<T, E>(
     Ok(out)
 }
 
+/// `n` fresh uniform non-identity group elements, packed, on all cores: what missing slots and
+/// dummy tuples carry (F11, F17). Each is `2·(s·B)` for a fresh scalar `s` from the OS CSPRNG:
+/// `s·B` from dalek's precomputed basepoint table, then doubled and compressed in sub-batches
+/// like blinded points. Doubling is a bijection of the prime-order group, so `2sB` is as
+/// uniform as `sB`; the cost is a table lookup-and-add per point instead of the two
+/// square roots and one inversion of [`super::random_point`], which dominated tuples that are
+/// mostly padding.
+pub fn random_points(n: usize) -> Result<PackedPoints, super::scalar::KeyError> {
+    use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
+    use curve25519_dalek::scalar::Scalar;
+    use ring::rand::{SecureRandom, SystemRandom};
+    use zeroize::Zeroize;
+
+    let slots: Vec<()> = vec![(); n];
+    let parts = par_chunks(&slots, default_threads(), |_, chunk| {
+        let rng = SystemRandom::new();
+        double_and_pack(chunk, COMPRESS_BATCH, |_, ()| {
+            let mut wide = [0u8; 64];
+            rng.fill(&mut wide).map_err(|_| super::scalar::KeyError::Rng)?;
+            let mut s = Scalar::from_bytes_mod_order_wide(&wide);
+            wide.zeroize();
+            let point = RISTRETTO_BASEPOINT_TABLE * &s;
+            s.zeroize();
+            // s = 0 has probability about 2⁻²⁵²: only a broken generator gets here.
+            if point.is_identity() { Err(super::scalar::KeyError::Rng) } else { Ok(point) }
+        })
+    });
+    let mut bytes = Vec::with_capacity(n * POINT_LEN);
+    for part in parts {
+        bytes.extend_from_slice(&part?);
+    }
+    Ok(PackedPoints { bytes })
+}
+
 /// Runs `f(offset, chunk)` over about equal contiguous chunks of `items`, one per thread, and
 /// returns the results in chunk order. One chunk (or one thread) runs on the calling thread.
 pub(super) fn par_chunks<T: Sync, R: Send>(
@@ -206,5 +240,17 @@ mod tests {
             });
             assert_eq!(failed, Err(7));
         }
+    }
+
+    #[test]
+    fn random_points_decode_are_not_the_identity_and_never_repeat() {
+        let points = random_points(1000).unwrap();
+        assert_eq!(points.len(), 1000);
+        // The batch check a receiver runs: every point decodes canonically, none is the
+        // identity, none repeats.
+        let rules = BatchRules::exactly(1000).unique();
+        assert!(PackedPoints::from_bytes(points.as_bytes().to_vec(), &rules).is_ok());
+        assert!(random_points(0).unwrap().is_empty());
+        assert_ne!(random_points(8).unwrap().as_bytes(), random_points(8).unwrap().as_bytes());
     }
 }
