@@ -146,17 +146,19 @@ fn both_directions_over_several_steps() {
         (true, b"reblinded, permuted, sorted"),
         (false, b""),
     ];
-    for (i, (a_sends, plaintext)) in script.into_iter().enumerate() {
-        let step = u32::try_from(i + 1).expect("small");
+    for (a_sends, plaintext) in script {
         let (from, to) =
             if a_sends { (&mut chan_a, &mut chan_b) } else { (&mut chan_b, &mut chan_a) };
+        // Each direction numbers its own messages from 1.
+        let step = from.next_step().expect("steps left");
         let sealed = from.seal(step, plaintext).expect("seal");
         assert_eq!(sealed.ciphertext.len(), plaintext.len() + 16, "ciphertext ‖ 16-byte tag");
         let carried = relay.carry(&sealed);
         assert_eq!(to.open(&carried).expect("open"), plaintext);
     }
-    assert_eq!(chan_a.next_step(), Some(6));
-    assert_eq!(chan_b.next_step(), Some(6));
+    // A sealed three messages and opened two; B the other way round.
+    assert_eq!((chan_a.next_step(), chan_a.next_open_step()), (Some(4), Some(3)));
+    assert_eq!((chan_b.next_step(), chan_b.next_open_step()), (Some(3), Some(4)));
 }
 
 #[test]
@@ -170,7 +172,7 @@ fn the_relay_never_sees_the_plaintext() {
     plaintext.extend((0u8..=255).cycle().take(32 * 8)); // stand-ins for blinded points
     let m1 = relay.carry(&chan_a.seal(1, &plaintext).expect("seal"));
     chan_b.open(&m1).expect("open");
-    let m2 = relay.carry(&chan_b.seal(2, &plaintext).expect("seal"));
+    let m2 = relay.carry(&chan_b.seal(1, &plaintext).expect("seal"));
     chan_a.open(&m2).expect("open");
 
     assert_eq!(relay.captured.len(), 4, "two hellos and two messages");
@@ -453,7 +455,7 @@ fn a_replayed_message_is_refused() {
     let (mut chan_a, mut chan_b) = connect(query, session, &a, &b);
     let m1 = chan_a.seal(1, b"M1").expect("seal");
     chan_b.open(&m1).expect("open");
-    let m2 = chan_b.seal(2, b"M2").expect("seal");
+    let m2 = chan_b.seal(1, b"M2").expect("seal");
     chan_a.open(&m2).expect("open");
     assert_eq!(chan_b.open(&m1).err(), Some(ChannelError::Replayed { step: 1 }));
 }
@@ -491,9 +493,9 @@ fn a_message_reflected_to_its_sender_is_refused() {
     let m1 = chan_a.seal(1, b"M1").expect("seal");
     let swapped =
         pb::RelayMessage { sender: m1.receiver.clone(), receiver: m1.sender.clone(), ..m1 };
-    // A has sealed step 1, so its next step is 2: move the header on as well.
-    let swapped = pb::RelayMessage { step: 2, ..swapped };
-    assert_eq!(chan_a.open(&swapped).err(), Some(ChannelError::Tampered { step: 2 }));
+    // A has opened nothing from B, so the step is the one A would accept next: only the key
+    // and the AD can tell.
+    assert_eq!(chan_a.open(&swapped).err(), Some(ChannelError::Tampered { step: 1 }));
 
     // Swapped and passed on to B, it looks like B's own message.
     let (mut chan_a, mut chan_b) = connect(query, session, &a, &b);
@@ -530,20 +532,25 @@ fn sealing_refuses_any_step_but_the_next() {
     // Sealing step 1 again would reuse its nonce.
     assert_eq!(chan_a.seal(1, b"x").err(), Some(ChannelError::StepNotNext { step: 1, next: 2 }));
     chan_b.open(&m1).expect("open");
-    assert_eq!(chan_b.seal(1, b"x").err(), Some(ChannelError::StepNotNext { step: 1, next: 2 }));
+    // B's own direction is numbered separately: its first message is step 1.
+    assert_eq!(chan_b.seal(2, b"x").err(), Some(ChannelError::StepNotNext { step: 2, next: 1 }));
+    assert!(chan_b.seal(1, b"x").is_ok());
 }
 
 #[test]
-fn both_sides_sending_the_same_step_is_refused() {
-    // The session is one conversation: two messages in flight from both ends at once cannot
-    // both be the next step. (Their nonces would still differ in key, one per direction.)
+fn both_sides_may_send_at_once_each_in_its_own_sequence() {
+    // The overlap ring's first round: each end sends its set to the other at the same time.
+    // Each direction has its own key and its own step numbers, so both are accepted, and a
+    // replay of either is still refused.
     let (a, b) = pair();
     let (query, session) = fresh_ids();
     let (mut chan_a, mut chan_b) = connect(query, session, &a, &b);
     let from_a = chan_a.seal(1, b"A's step 1").expect("seal");
     let from_b = chan_b.seal(1, b"B's step 1").expect("seal");
-    assert_eq!(chan_a.open(&from_b).err(), Some(ChannelError::OutOfOrder { got: 1, expected: 2 }));
-    assert_eq!(chan_b.open(&from_a).err(), Some(ChannelError::OutOfOrder { got: 1, expected: 2 }));
+    assert_eq!(chan_a.open(&from_b).expect("open"), b"B's step 1");
+    assert_eq!(chan_b.open(&from_a).expect("open"), b"A's step 1");
+    assert_ne!(from_a.ciphertext, from_b.ciphertext);
+    assert_eq!(chan_a.open(&from_b).err(), Some(ChannelError::Replayed { step: 1 }));
 }
 
 // ---------------------------------------------------------------------------------------------

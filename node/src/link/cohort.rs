@@ -184,7 +184,7 @@ impl CohortSession {
             tuples: Some(encode_batch(&blinded, layout)),
         });
         let (message, digest) = seal(channel, &payload(body))?;
-        self.digests.push(digest_line(message.step, &digest));
+        self.digests.push(digest_line(&message, &digest));
         let output = pb::OutputRecord {
             output_class: "LINKAGE_BLINDED".into(),
             result_hash: digest.to_vec(),
@@ -216,8 +216,8 @@ impl CohortSession {
         messages: &mut Vec<pb::RelayMessage>,
     ) -> Result<(pb::RelayMessage, pb::Receipt), StepError> {
         let plan = &self.plan;
-        let (plaintext, received, step) = open_one(channel, messages)?;
-        self.digests.push(digest_line(step, &received));
+        let (plaintext, line) = open_one(channel, messages)?;
+        self.digests.push(line);
         let pb::link_payload::Body::PartnerTuples(batch) = read_payload(&plaintext)? else {
             return Err(wire_refusal("step 2 must carry the partner's tuples (M2)"));
         };
@@ -228,7 +228,7 @@ impl CohortSession {
         let m3 = permute_slots_and_sort(reblinded, &plan.partner_layout, &mut rng)?;
         let body = pb::link_payload::Body::Reblinded(encode_batch(&m3, &plan.partner_layout));
         let (message, digest) = seal(channel, &payload(body))?;
-        self.digests.push(digest_line(message.step, &digest));
+        self.digests.push(digest_line(&message, &digest));
         // When M3 ends A's part (a count), the entry's hash is that of the contribution record
         // A returns, which lists every message digest, M3's included; the coordinator checks
         // that hash against the receipt.
@@ -263,8 +263,8 @@ impl CohortSession {
         channel: &mut SecureChannel,
         messages: &mut Vec<pb::RelayMessage>,
     ) -> Result<pb::LinkOutcome, StepError> {
-        let (plaintext, received, step) = open_one(channel, messages)?;
-        self.digests.push(digest_line(step, &received));
+        let (plaintext, line) = open_one(channel, messages)?;
+        self.digests.push(line);
         let pb::link_payload::Body::Flags(list) = read_payload(&plaintext)? else {
             return Err(wire_refusal("step 4 must carry the flags"));
         };

@@ -128,8 +128,8 @@ impl ComputingSession {
     ) -> Result<(pb::RelayMessage, AfterM2), StepError> {
         let plan = &self.plan;
         let env = self.logged.query().checked().envelope();
-        let (plaintext, received, step) = open_one(channel, messages)?;
-        self.digests.push(digest_line(step, &received));
+        let (plaintext, line) = open_one(channel, messages)?;
+        self.digests.push(line);
         let pb::link_payload::Body::Cohort(m1) = read_payload(&plaintext)? else {
             return Err(protocol("linkage.message", "step 1 must carry the cohort (M1)"));
         };
@@ -189,7 +189,7 @@ impl ComputingSession {
         let m2 = blind_tuples(&self.key, &session_id, layout, tuples)?;
         let body = pb::link_payload::Body::PartnerTuples(encode_batch(&m2, layout));
         let (message, digest) = seal(channel, &payload(body))?;
-        self.digests.push(digest_line(message.step, &digest));
+        self.digests.push(digest_line(&message, &digest));
         let output = pb::OutputRecord {
             output_class: "LINKAGE_BLINDED".into(),
             result_hash: digest.to_vec(),
@@ -223,8 +223,8 @@ impl ComputingSession {
         after: AfterM2,
     ) -> Result<Stepped, StepError> {
         let plan = &self.plan;
-        let (plaintext, received, step) = open_one(channel, messages)?;
-        self.digests.push(digest_line(step, &received));
+        let (plaintext, line) = open_one(channel, messages)?;
+        self.digests.push(line);
         let pb::link_payload::Body::Reblinded(batch) = read_payload(&plaintext)? else {
             return Err(protocol("linkage.message", "step 3 must carry M2 reblinded (M3)"));
         };
@@ -267,7 +267,7 @@ impl ComputingSession {
             let approver = self.await_approval(state, cohort.len())?;
             let list = encode_flags(&flags);
             let (message, digest) = seal(channel, &payload(pb::link_payload::Body::Flags(list)))?;
-            self.digests.push(digest_line(message.step, &digest));
+            self.digests.push(digest_line(&message, &digest));
             let output = pb::OutputRecord {
                 output_class: "FLAG_BACK".into(),
                 // B's part ends here: the entry commits to its contribution record, which

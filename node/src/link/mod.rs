@@ -258,11 +258,11 @@ pub fn finish_handshake(
 }
 
 /// Opens the one message a step must carry, from the channel's peer, at the channel's next
-/// step; returns its plaintext, its digest and its step.
+/// step; returns its plaintext and its [`digest_line`].
 pub fn open_one(
     channel: &mut SecureChannel,
     messages: &mut Vec<pb::RelayMessage>,
-) -> Result<(Vec<u8>, [u8; 32], u32), StepError> {
+) -> Result<(Vec<u8>, String), StepError> {
     if messages.len() != 1 {
         return Err(StepError::Refused(Refusal::LinkageProtocol {
             rule: "linkage.message",
@@ -280,7 +280,7 @@ pub fn open_one(
             problem: format!("a relayed message is refused: {e}"),
         })
     })?;
-    Ok((plaintext, digest, message.step))
+    Ok((plaintext, digest_line(&message, &digest)))
 }
 
 /// Seals a payload as the channel's next step; returns the message and its digest.
@@ -298,8 +298,9 @@ pub fn seal(
     Ok((message, digest))
 }
 
-/// `step:hex` for the log and the contribution record.
-pub fn digest_line(step: u32, digest: &[u8; 32]) -> String {
+/// `sender>receiver#step:hex` for the log and the contribution record: the sender's and the
+/// receiver's logs hold the same line for each message, so an auditor can match them.
+pub fn digest_line(message: &pb::RelayMessage, digest: &[u8; 32]) -> String {
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{step}:{hex}")
+    format!("{}>{}#{}:{hex}", message.sender, message.receiver, message.step)
 }

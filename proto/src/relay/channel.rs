@@ -1,11 +1,12 @@
 //! One session's sealed messages between two nodes: seal the next step to the peer, open the
 //! next step from it, and refuse anything the relay altered, moved, replayed or reflected.
 //!
-//! The session is one numbered conversation: the first sealed message is step 1 and each later
-//! message, in either direction, takes the next number. Both sides therefore agree on a single
-//! order of every message in the session, and a receiver knows the one step it may accept
-//! next. The linked-count flow is strictly turn-based (M1, then M2, then M3), so nothing is lost
-//! by forbidding two messages in flight from both sides at once.
+//! Each direction of the session is one numbered sequence: the first message a node seals to
+//! its peer is step 1 and each later one takes the next number, and likewise for what it opens
+//! from the peer. A receiver knows the one step it may accept next, so nothing can be dropped,
+//! replayed or reordered unnoticed; and the two directions never share a (key, nonce) pair,
+//! because each has its own key. Two messages may be in flight at once, one each way, which the
+//! overlap ring needs (in its first round P sends its set to I while I sends its own to P).
 
 use ring::aead::{Aad, LessSafeKey, Nonce};
 
@@ -28,8 +29,10 @@ pub struct SecureChannel {
     send_key: LessSafeKey,
     /// Opens the peer's messages to us.
     receive_key: LessSafeKey,
-    /// The last step sealed or opened, in either direction; 0 before the first message.
-    last_step: u32,
+    /// The last step sealed to the peer; 0 before the first.
+    last_sent: u32,
+    /// The last step opened from the peer; 0 before the first.
+    last_opened: u32,
     /// The steps opened from the peer, so a second delivery is named a replay rather than a
     /// reordering. A session has a handful of steps, so a vector is enough.
     opened: Vec<u32>,
@@ -53,7 +56,8 @@ impl SecureChannel {
             transcript_hash,
             send_key,
             receive_key,
-            last_step: 0,
+            last_sent: 0,
+            last_opened: 0,
             opened: Vec::new(),
             closed: None,
         }
@@ -70,10 +74,15 @@ impl SecureChannel {
         self.transcript_hash
     }
 
-    /// The step the next message, sealed or opened, must carry; `None` once every step number
+    /// The step the next message sealed to the peer must carry; `None` once every step number
     /// has been used.
     pub fn next_step(&self) -> Option<u32> {
-        self.last_step.checked_add(1)
+        self.last_sent.checked_add(1)
+    }
+
+    /// The step the next message opened from the peer must carry.
+    pub fn next_open_step(&self) -> Option<u32> {
+        self.last_opened.checked_add(1)
     }
 
     /// Seals `plaintext` to the peer as `step`, which must be [`next_step`](Self::next_step).
@@ -104,7 +113,7 @@ impl SecureChannel {
                 &mut ciphertext,
             )
             .map_err(|_| ChannelError::PlaintextTooLong)?;
-        self.last_step = step;
+        self.last_sent = step;
         Ok(pb::RelayMessage {
             session_id: self.ctx.session_id().as_bytes().to_vec(),
             step,
@@ -153,7 +162,7 @@ impl SecureChannel {
         if self.opened.contains(&msg.step) {
             return Err(ChannelError::Replayed { step: msg.step });
         }
-        let expected = self.next_step().ok_or(ChannelError::StepsExhausted)?;
+        let expected = self.next_open_step().ok_or(ChannelError::StepsExhausted)?;
         if msg.step != expected {
             return Err(ChannelError::OutOfOrder { got: msg.step, expected });
         }
@@ -178,7 +187,7 @@ impl SecureChannel {
             .len();
         buffer.truncate(plaintext_len);
 
-        self.last_step = msg.step;
+        self.last_opened = msg.step;
         self.opened.push(msg.step);
         Ok(buffer)
     }
