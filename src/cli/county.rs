@@ -65,6 +65,9 @@ fn with_demo_rules(policy: &str, node: &str, rules: &str) -> String {
     if rules.contains("flag_back = {") || node == "police" {
         enabled = enabled.replacen("flag_back = false", "flag_back = true", 1);
     }
+    if rules.contains("\"blinder\"") || rules.contains("roles = [\"computing\"]") {
+        enabled = enabled.replacen("overlap = false", "overlap = true", 1);
+    }
     format!("{enabled}\n{rules}")
 }
 
@@ -193,6 +196,7 @@ mod tests {
             assert_eq!(policy.modes.linked_count, linkage, "{node}");
             assert_eq!(!policy.linkage.is_empty(), linkage, "{node}");
             assert_eq!(policy.modes.flag_back, flag_back, "{node}");
+            assert!(policy.modes.overlap, "{node} takes part in the S6 overlap");
         }
         assert!(demo_rules("council-west").is_none(), "the west council takes no part");
     }

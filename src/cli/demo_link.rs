@@ -1,6 +1,7 @@
 //! The demo's linked queries (issue 5; domain.md §6): H2 (death-report subjects with an ED
 //! assault attendance in the 12 months before, police × ICB), D3 (places of death with council
-//! safeguarding concerns at the same building, police × east council) and a flag-back that an
+//! safeguarding concerns at the same building, police × east council), S6 (people known to two
+//! or more of police, ICB and east council, by a ring of blinding) and a flag-back that an
 //! operator at the ICB approves — here the demo plays that operator, approving through the same
 //! approvals store `fedlink node approvals approve` uses, after the request is logged there.
 
@@ -22,6 +23,7 @@ const QUERIES: &[(&str, &str)] = &[
     ("h2.toml", include_str!("demo_links/h2.toml")),
     ("d3.toml", include_str!("demo_links/d3.toml")),
     ("flagback.toml", include_str!("demo_links/flagback.toml")),
+    ("s6.toml", include_str!("demo_links/s6.toml")),
 ];
 
 /// Who approves the demo's flag-back at the ICB.

@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use fedlink_proto::audit::budget::{BudgetKey, BudgetScope, keys_of};
 use fedlink_proto::blind::{BlindedPoint, BlindingKey};
 use fedlink_proto::envelope::sha256;
 use fedlink_proto::link::LinkKind;
@@ -309,16 +308,7 @@ impl ComputingSession {
             protocol("linkage.session", "a linked count needs DP at the computing node")
         })?;
         let mut table = table;
-        // What the requester has left once this charge is booked, as the aggregate path says.
-        if let Some(applied) = table.table.as_mut().and_then(|t| t.privacy.as_mut()) {
-            let key =
-                BudgetKey { scope: BudgetScope::Requester, ..keys_of(&privacy.charge)[1].clone() };
-            let spent = state.audit.balance(&key)?;
-            applied.requester_remaining_micro = privacy
-                .limits
-                .requester_micro
-                .saturating_sub(spent.saturating_add(privacy.charge.epsilon_micro));
-        }
+        super::release::state_remaining_budget(state, privacy, &mut table)?;
         let bytes = prost::Message::encode_to_vec(&table);
         let output = pb::OutputRecord {
             output_class: "LINKED_DP".into(),

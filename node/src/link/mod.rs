@@ -13,6 +13,9 @@
 //!   (B's tuples reblinded), then for a flag-back the flags mapped back to its rows.
 //! - [`computing`]: the partner and computing node B — checks M1, sends M2, checks M3, matches,
 //!   counts, adds noise, protects and releases (or computes flags after an operator approves).
+//! - [`overlap`]: a participant in an overlap matrix: the ring schedule (each set blinded by
+//!   every participant, the computing node last, F7), and at the computing node the matrix of
+//!   people by combination of agencies.
 //! - [`release`]: the linked table: counts by (g, h) and links by key pass, DP noise, then
 //!   suppression and rounding.
 //! - [`wire`]: the sealed payloads, encoded and checked.
@@ -24,6 +27,7 @@
 pub mod cohort;
 pub mod computing;
 pub mod inputs;
+pub mod overlap;
 pub mod plan;
 pub mod release;
 pub mod session;
@@ -105,6 +109,12 @@ pub fn open(
         hellos.push(hello);
     }
     let session = match plan.role {
+        _ if plan.request.kind == fedlink_proto::link::LinkKind::Overlap => {
+            SessionState::Overlap(Box::new(
+                overlap::OverlapSession::open(logged, plan, handshakes, &state.me.name)
+                    .map_err(|e| NodeError::Internal(format!("overlap session: {e}")))?,
+            ))
+        }
         NodeRole::Cohort => SessionState::Cohort(Box::new(
             cohort::CohortSession::open(logged, plan, handshakes)
                 .map_err(|e| NodeError::Internal(format!("cohort session: {e}")))?,
@@ -149,6 +159,7 @@ pub fn step(
     let logged_query_id = match &session {
         SessionState::Cohort(s) => s.query_id(),
         SessionState::Computing(s) => s.query_id(),
+        SessionState::Overlap(s) => s.query_id(),
     };
     if request.query_id.as_slice() != logged_query_id.as_slice() {
         state.sessions.put_back(&session_id, session);
@@ -178,6 +189,17 @@ pub fn step(
                 _ => None,
             };
             finish(result, logged_refusal, SessionState::Computing(s))
+        }
+        SessionState::Overlap(mut s) => {
+            let result = s.step(state, request.hellos, request.messages);
+            let logged_refusal = match &result {
+                Err(StepError::Refused(r)) => Some(state.audit.refuse(s.logged(), r)),
+                Err(StepError::Failed(e @ NodeError::Internal(_))) => {
+                    Some(state.audit.fail(s.logged(), e))
+                }
+                _ => None,
+            };
+            finish(result, logged_refusal, SessionState::Overlap(s))
         }
     };
     match next {

@@ -163,6 +163,13 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<LinkPlan, Refu
         })?),
     };
     let labels = rule.label_policy().map_err(|e| not_allowed("policy.linkage.labels", e))?;
+    if request.kind == LinkKind::Overlap && window.is_some() {
+        return Err(not_allowed(
+            "policy.linkage.windows",
+            "an overlap matrix takes no time window (state each side's period in its filters)"
+                .into(),
+        ));
+    }
 
     if env.role == NodeRole::Computing || env.role == NodeRole::Blinder {
         for other in request.sides.iter().filter(|s| s.member != *me) {

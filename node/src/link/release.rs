@@ -111,3 +111,23 @@ pub fn linked_table(
         .collect();
     Ok(pb::LinkedTable { table: Some(table), quality, sizes })
 }
+
+/// States in the table what the requester has left once this release's charge is booked, as
+/// the aggregate path does.
+pub fn state_remaining_budget(
+    state: &crate::state::NodeState,
+    privacy: &super::plan::LinkPrivacyPlan,
+    table: &mut pb::LinkedTable,
+) -> Result<(), NodeError> {
+    use fedlink_proto::audit::budget::{BudgetKey, BudgetScope, keys_of};
+    if let Some(applied) = table.table.as_mut().and_then(|t| t.privacy.as_mut()) {
+        let key =
+            BudgetKey { scope: BudgetScope::Requester, ..keys_of(&privacy.charge)[1].clone() };
+        let spent = state.audit.balance(&key)?;
+        applied.requester_remaining_micro = privacy
+            .limits
+            .requester_micro
+            .saturating_sub(spent.saturating_add(privacy.charge.epsilon_micro));
+    }
+    Ok(())
+}

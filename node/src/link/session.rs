@@ -10,6 +10,7 @@ use fedlink_proto::refusal::Refusal;
 
 use super::cohort::CohortSession;
 use super::computing::ComputingSession;
+use super::overlap::OverlapSession;
 
 /// Where a session is in its protocol.
 pub enum SessionState {
@@ -17,6 +18,8 @@ pub enum SessionState {
     Cohort(Box<CohortSession>),
     /// This node holds the partner's records and computes (B).
     Computing(Box<ComputingSession>),
+    /// This node takes part in an overlap ring.
+    Overlap(Box<OverlapSession>),
 }
 
 struct Entry {
