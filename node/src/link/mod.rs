@@ -19,6 +19,7 @@
 //! - [`release`]: the linked table: counts by (g, h) and links by key pass, DP noise, then
 //!   suppression and rounding.
 //! - [`wire`]: the sealed payloads, encoded and checked.
+//! - [`usage`]: the per-day cap on linked queries per dataset.
 //!
 //! Every message a node seals is in its audit log (digest, recipient) before it is returned,
 //! and every received message's digest is logged with the node's next entry, so auditors can
@@ -31,6 +32,7 @@ pub mod overlap;
 pub mod plan;
 pub mod release;
 pub mod session;
+pub mod usage;
 pub mod wire;
 
 use fedlink_proto::envelope::{NodeRole, sha256};

@@ -208,6 +208,22 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<LinkPlan, Refu
         env.check_authorisation(&state.federation)?;
     }
 
+    // The day's cap last, so only a query the policy otherwise allows takes a place.
+    let today = state.audit.clock().now().date().to_string();
+    match super::usage::take_place(&state.data_dir, &side.dataset, &today, rule.max_queries_per_day)
+    {
+        Ok((true, _)) => {}
+        Ok((false, taken)) => {
+            return Err(not_allowed(
+                "policy.linkage.caps",
+                format!(
+                    "dataset {:?} has taken part in {taken} linked queries today, its limit",
+                    side.dataset
+                ),
+            ));
+        }
+        Err(e) => return Err(Refusal::QueryInvalid { problem: e.to_string() }),
+    }
     let (cohort_layout, partner_layout) = layouts(&key_types, window.as_ref())
         .map_err(|e| Refusal::QueryInvalid { problem: e.to_string() })?;
     let peers = peers(request, env.role, me, &env.participants);
