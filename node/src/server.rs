@@ -30,6 +30,9 @@ use crate::state::NodeState;
 /// 100,000-subject side of 24 points each is 77 MB); the policy caps keep real ones below this.
 const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
 
+/// How often expired linkage sessions are dropped.
+const SESSION_REAP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Why the node stopped or could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -170,6 +173,16 @@ impl BoundNode {
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
         let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
+        // Expired linkage sessions are dropped (and their scalars zeroised) within seconds, not
+        // only when the next linked query touches the session table.
+        let reaper_state = Arc::clone(&self.state);
+        let reaper = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SESSION_REAP_EVERY);
+            loop {
+                tick.tick().await;
+                reaper_state.sessions.reap(reaper_state.audit.now_ms());
+            }
+        });
         tracing::info!(member = %self.state.me.name, addr = %self.addr, "serving over mTLS");
         Server::builder()
             .tls_config(self.tls)
@@ -181,6 +194,7 @@ impl BoundNode {
             .serve_with_incoming_shutdown(incoming, shutdown)
             .await
             .map_err(|e| transport(&e))?;
+        reaper.abort();
         tracing::info!(member = %self.state.me.name, "stopped");
         Ok(())
     }

@@ -106,8 +106,33 @@ impl Sessions {
         }
     }
 
+    /// Drops every session whose envelope has expired; a session a step is working on is
+    /// dropped when the step puts it back and finds it gone.
+    pub fn reap(&self, now_ms: i64) {
+        if let Ok(mut table) = self.inner.lock() {
+            table.retain(|_, e| e.expires_at_ms > now_ms);
+        }
+    }
+
     /// How many sessions are open (tests and status).
     pub fn open_count(&self) -> usize {
         self.inner.lock().map_or(0, |t| t.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Session states need an admitted query; the table's own rules are tested with the
+    // lookups that fail before any state is touched.
+
+    #[test]
+    fn an_unknown_or_expired_session_is_refused_by_rule() {
+        let sessions = Sessions::default();
+        let refusal = sessions.take(&[7; 16], "coordinator", 0).err().expect("refused");
+        assert_eq!(refusal.rule(), "linkage.session");
+        sessions.reap(i64::MAX);
+        assert_eq!(sessions.open_count(), 0);
     }
 }
