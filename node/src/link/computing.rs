@@ -168,7 +168,14 @@ impl ComputingSession {
         };
         let cohort = decode_batch(batch, &plan.cohort_layout, &plan.labels, max, Some(&self.key))?;
 
-        let rows = read_side(state, plan)?;
+        let mut rows = read_side(state, plan)?;
+        if let Some(reach) = &plan.partner_reach {
+            // An event outside the reach of the cohort's windows can match no cohort row:
+            // leave it out, so that it never takes a slot an event that can match needs (the
+            // partner layout has one slot per unit of the reach). A subject's label is then
+            // that of its earliest row within the reach.
+            rows.retain(|row| row.event_date.is_some_and(|d| reach.contains(d)));
+        }
         let labelling =
             if plan.side.label_column.is_some() { Labelling::Column } else { Labelling::All };
         let subjects = partner_subjects(
