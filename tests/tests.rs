@@ -23,3 +23,6 @@ mod aggregate;
 
 // Flag-back approvals: an operator lists, inspects and decides requests; caps refuse by name.
 mod approvals;
+
+// Linked queries: hand-computed counts, windows, address linkage, flag-back, refusals by rule.
+mod link;

@@ -19,7 +19,9 @@
 //! dataset = "death_reports"
 //! role = "cohort"                # count/flag_back: exactly one side is the cohort
 //! filter = ["category=homicide"] # COL=VALUE, COL=A|B|C, COL=MIN..MAX
-//! period = "2025-04-01..2026-03-31"  # optional: event dates FROM..TO
+//! period = "2025-04-01..2026-03-31"  # optional: event dates FROM..TO; with a window, the
+//!                                    # cohort's period (its index dates) tells the partner
+//!                                    # which months of its data can match
 //! label = "category"             # optional label column; default: the single label "all"
 //!
 //! [[side]]

@@ -135,7 +135,7 @@ impl CohortSession {
         let env = self.logged.query().checked().envelope();
         let session_id = *env.session_id.as_bytes();
 
-        let (blinded, real) = if plan.request.kind == LinkKind::FlagBack {
+        let blinded = if plan.request.kind == LinkKind::FlagBack {
             // One tuple per row, no dummies: B answers exactly one flag per tuple, and A maps
             // them back through the order it remembers (F6).
             let rows = row_subjects(&rows, &plan.selection, window, &plan.labels)?;
@@ -148,8 +148,7 @@ impl CohortSession {
                 order.iter().filter_map(|&i| rows.record_ids.get(i).cloned()).collect();
             let sorted: Vec<BlindedTuple> =
                 order.iter().filter_map(|&i| in_order.get(i).cloned()).collect();
-            let real = sorted.len();
-            (sorted, real)
+            sorted
         } else {
             let labelling =
                 if plan.side.label_column.is_some() { Labelling::Column } else { Labelling::All };
@@ -158,13 +157,12 @@ impl CohortSession {
             check_cap(plan, subjects.subjects.len())?;
             let classes = plan.labels.check_classes(subjects.subjects.iter().map(|s| &s.label))?;
             let mut tuples = build_tuples(&subjects.subjects, layout, &mut rng)?.tuples;
-            let real = tuples.len();
             tuples.extend(dummy_tuples(
                 layout,
                 &dummy_counts(&classes, &plan.labels)?,
                 &plan.labels,
             )?);
-            (blind_tuples(&self.key, &session_id, layout, tuples)?, real)
+            blind_tuples(&self.key, &session_id, layout, tuples)?
         };
 
         let descriptor = pb::CohortDescriptor {
@@ -193,7 +191,7 @@ impl CohortSession {
             ..Default::default()
         };
         let detail = format!(
-            "M1 sent: {} tuples ({real} real), descriptor sha256 {}; messages {}",
+            "M1 sent: {} tuples (padded, except for a flag-back), descriptor sha256 {}; messages {}",
             blinded.len(),
             hex(&sha256(&descriptor_bytes)),
             self.digests.join(",")

@@ -167,7 +167,14 @@ impl ComputingSession {
         };
         let cohort = decode_batch(batch, &plan.cohort_layout, &plan.labels, max, Some(&self.key))?;
 
-        let rows = read_side(state, plan)?;
+        let mut rows = read_side(state, plan)?;
+        if let Some(reach) = &plan.partner_reach {
+            // An event outside the reach of the cohort's windows can match no cohort row:
+            // leave it out, so that it never takes a slot an event that can match needs (the
+            // partner layout has one slot per unit of the reach). A subject's label is then
+            // that of its earliest row within the reach.
+            rows.retain(|row| row.event_date.is_some_and(|d| reach.contains(d)));
+        }
         let labelling =
             if plan.side.label_column.is_some() { Labelling::Column } else { Labelling::All };
         let subjects = partner_subjects(
@@ -182,7 +189,6 @@ impl ComputingSession {
         let layout = &plan.partner_layout;
         let mut rng = OsRandom::new();
         let mut tuples = build_tuples(&subjects.subjects, layout, &mut rng)?.tuples;
-        let real = tuples.len();
         tuples.extend(dummy_tuples(layout, &dummy_counts(&classes, &plan.labels)?, &plan.labels)?);
         let session_id = *env.session_id.as_bytes();
         let m2 = blind_tuples(&self.key, &session_id, layout, tuples)?;
@@ -197,8 +203,8 @@ impl ComputingSession {
             ..Default::default()
         };
         let detail = format!(
-            "M1 from {peer} ({} tuples, descriptor sha256 {}) accepted; M2 sent: {} tuples ({real} \
-             real); messages {}",
+            "M1 from {peer} ({} tuples, descriptor sha256 {}) accepted; M2 sent: {} tuples (padded; \
+             the real count is not logged, F5); messages {}",
             cohort.len(),
             super::cohort::hex(&sha256(&m1.descriptor)),
             m2.len(),

@@ -72,11 +72,24 @@ impl From<NodeError> for StepError {
 }
 
 impl From<LinkageError> for StepError {
+    /// A label the node's `[[linkage]]` label rules refuse — a class with fewer than k_min
+    /// real subjects, a label outside the vocabulary, a subject without a label — is a policy
+    /// refusal named `policy.linkage.labels`, whether the labels are the node's own or a
+    /// peer's; anything else wrong with the linkage input is a protocol refusal of the message.
     fn from(e: LinkageError) -> Self {
-        StepError::Refused(Refusal::LinkageProtocol {
-            rule: "linkage.message",
-            problem: e.to_string(),
-        })
+        match e {
+            LinkageError::LabelClassTooSmall { .. }
+            | LinkageError::LabelNotInVocabulary(_)
+            | LinkageError::MissingLabel
+            | LinkageError::InvalidLabel(_) => StepError::Refused(Refusal::LinkageNotAllowed {
+                rule: "policy.linkage.labels",
+                problem: e.to_string(),
+            }),
+            e => StepError::Refused(Refusal::LinkageProtocol {
+                rule: "linkage.message",
+                problem: e.to_string(),
+            }),
+        }
     }
 }
 
@@ -327,4 +340,30 @@ pub fn seal(
 pub fn digest_line(message: &pb::RelayMessage, digest: &[u8; 32]) -> String {
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("{}>{}#{}:{hex}", message.sender, message.receiver, message.step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linkage::Label;
+
+    fn rule_of(e: LinkageError) -> &'static str {
+        match StepError::from(e) {
+            StepError::Refused(r) => r.rule(),
+            StepError::Failed(_) => "failed",
+        }
+    }
+
+    #[test]
+    fn label_refusals_name_the_labels_rule_and_the_rest_the_message() {
+        let label = Label::new("M").expect("label");
+        assert_eq!(
+            rule_of(LinkageError::LabelClassTooSmall { label: label.clone(), k_min: 2 }),
+            "policy.linkage.labels"
+        );
+        assert_eq!(rule_of(LinkageError::LabelNotInVocabulary(label)), "policy.linkage.labels");
+        assert_eq!(rule_of(LinkageError::MissingLabel), "policy.linkage.labels");
+        assert_eq!(rule_of(LinkageError::NotSorted { index: 1 }), "linkage.message");
+        assert_eq!(rule_of(LinkageError::RepeatedValue { first: 0, second: 1 }), "linkage.message");
+    }
 }

@@ -4,15 +4,17 @@
 //! layouts both sides must share, its peers, and — at the computing node — the DP mechanism
 //! and the budget charge.
 
+use fedlink_proto::aggregate::{Filter, IsoDate};
 use fedlink_proto::audit::budget::{BudgetLimits, MICRO_PER_EPSILON as MICRO};
-use fedlink_proto::envelope::{NodeRole, QueryBody};
+use fedlink_proto::envelope::{NodeRole, Participant, QueryBody};
 use fedlink_proto::link::{LinkKind, LinkRequest, LinkSide, LinkUnit};
 use fedlink_proto::pb;
 use fedlink_proto::refusal::Refusal;
 
 use crate::aggregate::answer::check_budget;
-use crate::linkage::{KeySelection, LabelPolicy, TupleLayout, WindowTemplate};
+use crate::linkage::{KeySelection, LabelPolicy, TupleLayout, UnitRange, WindowTemplate};
 use crate::matchkey::{KeySubject, KeyType};
+use crate::normalise::date::Date;
 use crate::policy::AuthorisedQuery;
 use crate::policy::linkage::{LinkRole, LinkageRule};
 use crate::privacy::{DiscreteLaplace, Ratio};
@@ -40,6 +42,9 @@ pub struct LinkPlan {
     pub selection: KeySelection,
     /// The window, if any (from this node's catalogue).
     pub window: Option<WindowTemplate>,
+    /// With a window, the units a partner event can fall in and still match a cohort row
+    /// ([`partner_reach`]); `None` when neither side states a period.
+    pub partner_reach: Option<UnitRange>,
     /// Its label vocabulary and k.
     pub labels: LabelPolicy,
     /// The shape of the cohort side's tuples.
@@ -224,8 +229,13 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<LinkPlan, Refu
         }
         Err(e) => return Err(Refusal::QueryInvalid { problem: e.to_string() }),
     }
-    let (cohort_layout, partner_layout) = layouts(&key_types, window.as_ref())
-        .map_err(|e| Refusal::QueryInvalid { problem: e.to_string() })?;
+    let partner_reach = match &window {
+        Some(w) => partner_reach(request, &env.participants, w)?,
+        None => None,
+    };
+    let (cohort_layout, partner_layout) =
+        layouts(&key_types, window.as_ref(), partner_reach.as_ref())
+            .map_err(|e| Refusal::QueryInvalid { problem: e.to_string() })?;
     let peers = peers(request, env.role, me, &env.participants);
     let privacy = match (request.kind, env.role) {
         (LinkKind::Count | LinkKind::Overlap, NodeRole::Computing) => {
@@ -240,6 +250,7 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<LinkPlan, Refu
         rule,
         selection,
         window,
+        partner_reach,
         labels,
         cohort_layout,
         partner_layout,
@@ -250,20 +261,89 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<LinkPlan, Refu
 
 /// The two tuple shapes of a query, the same at both nodes: K key types × W window slots
 /// (twice over, for a subject with two index dates or two values of a key type) on the cohort
-/// side, K × 2W on the partner side (its events over the window's reach); a few slots each
+/// side; on the partner side K × T, where T is the number of units in `partner_reach` — one
+/// slot for every unit its events can match in, so no event that can match is ever crowded
+/// out of its tuple by others — or, when no side states a period, 2W; a few slots each
 /// without a window.
 pub fn layouts(
     key_types: &[KeyType],
     window: Option<&WindowTemplate>,
+    partner_reach: Option<&UnitRange>,
 ) -> Result<(TupleLayout, TupleLayout), crate::linkage::LinkageError> {
-    let (cohort, partner) = match window {
-        None => (UNTIMED_SLOTS, UNTIMED_SLOTS),
-        Some(w) => (2 * w.slot_count(), 2 * w.slot_count()),
+    let (cohort, partner) = match (window, partner_reach) {
+        (None, _) => (UNTIMED_SLOTS, UNTIMED_SLOTS),
+        (Some(w), Some(reach)) => (2 * w.slot_count(), reach.units()),
+        (Some(w), None) => (2 * w.slot_count(), 2 * w.slot_count()),
     };
     Ok((
         TupleLayout::new(key_types.iter().copied(), cohort)?,
         TupleLayout::new(key_types.iter().copied(), partner)?,
     ))
+}
+
+/// The units a partner event can fall in and still match (a linked count or flag-back with
+/// a window): the [reach](WindowTemplate::reach) of the window over the cohort side's period
+/// (its index dates), cut to the partner side's own period; either alone when only one side
+/// states one; `None` when neither does. Both nodes derive it from the request, so they agree
+/// on the partner's tuple shape. Refuses periods that leave nothing to match.
+pub fn partner_reach(
+    request: &LinkRequest,
+    participants: &[Participant],
+    window: &WindowTemplate,
+) -> Result<Option<UnitRange>, Refusal> {
+    if request.kind == LinkKind::Overlap {
+        return Ok(None);
+    }
+    let invalid = |problem: String| Refusal::QueryInvalid { problem };
+    let is_cohort = |s: &&LinkSide| {
+        participants.iter().any(|p| p.member == s.member && p.role == NodeRole::Cohort)
+    };
+    let (Some(cohort), Some(partner)) =
+        (request.sides.iter().find(is_cohort), request.sides.iter().find(|s| !is_cohort(s)))
+    else {
+        return Ok(None);
+    };
+    let empty =
+        |side: &LinkSide| invalid(format!("side {:?}: its periods share no day", side.member));
+    let cohort_reach = match period(cohort).map_err(invalid)? {
+        None => None,
+        Some((from, to)) => Some(window.reach(from, to).ok_or_else(|| empty(cohort))?),
+    };
+    let partner_units = match period(partner).map_err(invalid)? {
+        None => None,
+        Some((from, to)) => Some(
+            UnitRange::of_dates(window.granularity(), from, to).ok_or_else(|| empty(partner))?,
+        ),
+    };
+    Ok(match (cohort_reach, partner_units) {
+        (Some(reach), Some(units)) => Some(reach.intersect(&units).ok_or_else(|| {
+            invalid(format!(
+                "side {:?}: its period lies outside every window of the cohort's period, so \
+                 nothing could match",
+                partner.member
+            ))
+        })?),
+        (reach, units) => reach.or(units),
+    })
+}
+
+/// The event dates a side keeps: the intersection of its period filters, if it has any;
+/// `from` may come out after `to`, which the callers refuse.
+fn period(side: &LinkSide) -> Result<Option<(Date, Date)>, String> {
+    let date = |d: &IsoDate| {
+        Date::from_ymd(d.year(), d.month(), d.day()).map_err(|e| format!("period {d}: {e}"))
+    };
+    let mut kept: Option<(Date, Date)> = None;
+    for filter in &side.filters {
+        if let Filter::EventDates { from, to } = filter {
+            let (from, to) = (date(from)?, date(to)?);
+            kept = Some(match kept {
+                None => (from, to),
+                Some((f, t)) => (f.max(from), t.min(to)),
+            });
+        }
+    }
+    Ok(kept)
 }
 
 /// Who this node exchanges messages with: in a two-sided query, the other side; in an overlap,
@@ -318,4 +398,73 @@ fn privacy_plan(
     };
     check_budget(state, &charge, &limits)?;
     Ok(LinkPrivacyPlan { mechanism, quality_mechanism, epsilon_micro, charge, limits })
+}
+
+#[cfg(test)]
+mod tests {
+    use fedlink_proto::aggregate::text::parse_period;
+
+    use super::*;
+    use crate::linkage::Granularity;
+
+    fn side(member: &str, period: Option<&str>) -> LinkSide {
+        let filters = period
+            .map(|p| {
+                let (from, to) = parse_period(p).expect("period");
+                vec![Filter::EventDates { from, to }]
+            })
+            .unwrap_or_default();
+        LinkSide { member: member.into(), dataset: "d".into(), filters, label_column: None }
+    }
+
+    fn reach(cohort: Option<&str>, partner: Option<&str>) -> Result<Option<usize>, Refusal> {
+        let request = LinkRequest {
+            kind: LinkKind::Count,
+            unit: LinkUnit::Person,
+            key_types: vec!["nhs".into()],
+            window: Some("3m".into()),
+            // The partner first: sides are told apart by the participants' roles.
+            sides: vec![side("icb", partner), side("police", cohort)],
+        };
+        let participants = [
+            Participant { member: "police".into(), role: NodeRole::Cohort },
+            Participant { member: "icb".into(), role: NodeRole::Computing },
+        ];
+        let window = WindowTemplate::new("3m", Granularity::Month, 3, false).expect("window");
+        Ok(partner_reach(&request, &participants, &window)?.map(|r| r.units()))
+    }
+
+    #[test]
+    fn the_partner_reach_comes_from_the_periods_both_sides_state() {
+        // Index dates January to June 2025: October 2024 to May 2025.
+        let cohort = Some("2025-01-01..2025-06-30");
+        assert_eq!(reach(cohort, None).expect("ok"), Some(8));
+        // Cut to the partner's data from March: March to May.
+        assert_eq!(reach(cohort, Some("2025-03-15..2025-12-31")).expect("ok"), Some(3));
+        // The partner's period alone: every month of it.
+        assert_eq!(reach(None, Some("2024-04-01..2026-03-31")).expect("ok"), Some(24));
+        assert_eq!(reach(None, None).expect("ok"), None);
+        // A partner period after every window: nothing could match.
+        let refused = reach(cohort, Some("2025-06-01..2025-12-31")).expect_err("disjoint");
+        assert_eq!(refused.rule(), "aggregate.invalid", "{refused}");
+        assert!(refused.to_string().contains("nothing could match"), "{refused}");
+    }
+
+    #[test]
+    fn the_partner_layout_has_one_slot_per_unit_of_the_reach() {
+        let window = WindowTemplate::new("3m", Granularity::Month, 3, false).expect("window");
+        let reach = UnitRange::of_dates(
+            Granularity::Month,
+            Date::from_ymd(2024, 10, 1).expect("date"),
+            Date::from_ymd(2025, 5, 31).expect("date"),
+        )
+        .expect("range");
+        let (cohort, partner) =
+            layouts(&[KeyType::Nhs], Some(&window), Some(&reach)).expect("layouts");
+        assert_eq!((cohort.slots(), partner.slots()), (6, 8));
+        let (_, partner) = layouts(&[KeyType::Nhs], Some(&window), None).expect("layouts");
+        assert_eq!(partner.slots(), 6);
+        let (cohort, partner) = layouts(&[KeyType::Nhs], None, Some(&reach)).expect("layouts");
+        assert_eq!((cohort.slots(), partner.slots()), (UNTIMED_SLOTS, UNTIMED_SLOTS));
+    }
 }

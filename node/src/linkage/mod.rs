@@ -68,4 +68,4 @@ pub use tuple::{
     BuildReport, BuiltTuples, MAX_SLOTS_PER_KEY_TYPE, Subject, Tuple, TupleLayout, build_tuples,
     check_no_repeated_values, dummy_tuples,
 };
-pub use window::{Granularity, MAX_WINDOW_SLOTS, SlotLabel, WindowTemplate};
+pub use window::{Granularity, MAX_WINDOW_SLOTS, SlotLabel, UnitRange, WindowTemplate};

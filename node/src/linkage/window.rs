@@ -278,6 +278,63 @@ impl WindowTemplate {
         let last = if self.include_index_unit { index } else { index - 1 };
         (index - i64::from(self.units_before)..=last).contains(&event)
     }
+
+    /// The units a partner event can fall in and still be in the window of some cohort row
+    /// whose index date lies in `from..=to`: from N units before `from`'s unit to the unit
+    /// before `to`'s (to `to`'s own with the index unit). `None` when `from` is after `to`.
+    ///
+    /// A partner event outside the reach matches no cohort row, and the reach's length is the
+    /// most slots one partner key value can need: one per unit (see `link::plan::layouts`).
+    pub fn reach(&self, from: Date, to: Date) -> Option<UnitRange> {
+        if from > to {
+            return None;
+        }
+        let first = self.granularity.unit(from) - i64::from(self.units_before);
+        let index = self.granularity.unit(to);
+        let last = if self.include_index_unit { index } else { index - 1 };
+        // W ≥ 1 slots by construction, so last ≥ first.
+        Some(UnitRange { granularity: self.granularity, first, last })
+    }
+}
+
+/// Consecutive units of one granularity, both ends included: the units of a period, or the
+/// [`WindowTemplate::reach`] of a cohort's windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitRange {
+    granularity: Granularity,
+    first: i64,
+    last: i64,
+}
+
+impl UnitRange {
+    /// The units holding the dates `from..=to`; `None` when `from` is after `to`.
+    pub fn of_dates(granularity: Granularity, from: Date, to: Date) -> Option<UnitRange> {
+        (from <= to).then(|| UnitRange {
+            granularity,
+            first: granularity.unit(from),
+            last: granularity.unit(to),
+        })
+    }
+
+    /// How many units it holds (at least 1).
+    pub fn units(&self) -> usize {
+        usize::try_from(self.last - self.first + 1).unwrap_or(usize::MAX)
+    }
+
+    /// Whether the unit holding `date` is one of them.
+    pub fn contains(&self, date: Date) -> bool {
+        (self.first..=self.last).contains(&self.granularity.unit(date))
+    }
+
+    /// The units in both ranges, or `None` if they share none (or differ in granularity).
+    pub fn intersect(&self, other: &UnitRange) -> Option<UnitRange> {
+        let (first, last) = (self.first.max(other.first), self.last.min(other.last));
+        (self.granularity == other.granularity && first <= last).then_some(UnitRange {
+            granularity: self.granularity,
+            first,
+            last,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -306,6 +363,40 @@ mod tests {
         let slots: Vec<String> =
             t.cohort_slots(date(2025, 2, 10)).unwrap().iter().map(ToString::to_string).collect();
         assert_eq!(slots, ["month:2024-11", "month:2024-12", "month:2025-01"]);
+    }
+
+    #[test]
+    fn the_reach_of_a_cohort_period_is_every_unit_its_windows_cover() {
+        let before = WindowTemplate::new("3m", Granularity::Month, 3, false).unwrap();
+        let incl = WindowTemplate::new("3m+", Granularity::Month, 3, true).unwrap();
+        let (from, to) = (date(2025, 1, 20), date(2025, 6, 15));
+        // 3 months before January to the month before June: October to May, 8 months.
+        let reach = before.reach(from, to).unwrap();
+        assert_eq!(reach.units(), 8);
+        assert!(reach.contains(date(2024, 10, 1)) && reach.contains(date(2025, 5, 31)));
+        assert!(!reach.contains(date(2024, 9, 30)) && !reach.contains(date(2025, 6, 1)));
+        // With the index month, June too.
+        assert_eq!(incl.reach(from, to).unwrap().units(), 9);
+        assert!(incl.reach(from, to).unwrap().contains(date(2025, 6, 30)));
+        // An event is in the reach exactly when the window of some index date in the period
+        // covers it.
+        let days = |a: Date, b: Date| (day_number(a)..=day_number(b)).map(date_of_day_number);
+        for (template, reach) in [(&before, reach), (&incl, incl.reach(from, to).unwrap())] {
+            for event in days(date(2024, 6, 1), date(2025, 9, 30)).map(Option::unwrap) {
+                let covered = days(from, to).map(Option::unwrap).any(|d| template.covers(d, event));
+                assert_eq!(reach.contains(event), covered, "{event}");
+            }
+        }
+        // One index day: the reach is the window itself.
+        assert_eq!(before.reach(to, to).unwrap().units(), before.slot_count());
+        assert_eq!(before.reach(to, from), None);
+        // Cut to a partner's own period.
+        let partner =
+            UnitRange::of_dates(Granularity::Month, date(2025, 3, 1), date(2025, 12, 31)).unwrap();
+        assert_eq!(reach.intersect(&partner).unwrap().units(), 3);
+        let later =
+            UnitRange::of_dates(Granularity::Month, date(2025, 7, 1), date(2025, 8, 1)).unwrap();
+        assert_eq!(reach.intersect(&later), None);
     }
 
     #[test]
