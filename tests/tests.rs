@@ -23,3 +23,7 @@ mod aggregate;
 
 // Flag-back approvals: an operator lists, inspects and decides requests; caps refuse by name.
 mod approvals;
+
+// The adversarial suite (design-review §10): a malicious relay and coordinator against real
+// nodes, and the wire properties dummies, slots and reblinding must keep.
+mod adversary;
