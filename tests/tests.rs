@@ -26,3 +26,7 @@ mod approvals;
 
 // Linked queries: hand-computed counts, windows, address linkage, flag-back, refusals by rule.
 mod link;
+
+// The adversarial suite (design-review §10): a malicious relay and coordinator against real
+// nodes, and the wire properties dummies, slots and reblinding must keep.
+mod adversary;

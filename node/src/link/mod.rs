@@ -93,6 +93,23 @@ impl From<LinkageError> for StepError {
     }
 }
 
+/// Refuses this node's own side under its label rule: a label its vocabulary lacks, a row
+/// without a label, or a class with fewer than k real subjects is the node's policy refusing
+/// the labelling the query asked for (`policy.linkage.labels`, F2, F5), not a peer or the relay
+/// breaking the protocol. Other errors keep their usual mapping.
+pub fn own_labels(e: LinkageError) -> StepError {
+    match e {
+        LinkageError::LabelNotInVocabulary(_)
+        | LinkageError::LabelClassTooSmall { .. }
+        | LinkageError::MissingLabel
+        | LinkageError::InvalidLabel(_) => StepError::Refused(Refusal::LinkageNotAllowed {
+            rule: "policy.linkage.labels",
+            problem: e.to_string(),
+        }),
+        other => other.into(),
+    }
+}
+
 /// What one step produced.
 pub struct Stepped {
     /// Sealed messages for peers.
@@ -118,10 +135,17 @@ pub fn open(
     for peer in &plan.peers {
         let ctx = ChannelContext::from_envelope(verified, peer)
             .map_err(|e| refuse_open(state, &logged, "linkage.session", e.to_string()))?;
-        let (handshake, hello) = Handshake::start(ctx, &state.identity)
-            .map_err(|e| NodeError::Internal(format!("relay handshake: {e}")))?;
+        let (handshake, hello) = Handshake::start(ctx, &state.identity).map_err(|e| {
+            let e = NodeError::Internal(format!("relay handshake: {e}"));
+            NodeError::Refused(state.audit.fail(&logged, &e))
+        })?;
         handshakes.push(handshake);
         hellos.push(hello);
+    }
+    if plan.request.kind == fedlink_proto::link::LinkKind::Overlap
+        && let Err(problem) = overlap::schedule_for(env)
+    {
+        return Err(refuse_open(state, &logged, "linkage.overlap", problem));
     }
     let session = match plan.role {
         _ if plan.request.kind == fedlink_proto::link::LinkKind::Overlap => {
@@ -140,10 +164,18 @@ pub fn open(
         )),
     };
     let now = state.audit.now_ms();
-    if let Err(refusal) =
+    if let Err(refused) =
         state.sessions.insert(session_id, &coordinator, expires_at_ms, session, now)
     {
-        return Err(NodeError::Internal(refusal.to_string()));
+        // A new query reusing the id of a session still open here: refused and logged against
+        // the query just admitted, naming the rule (it must not end as an unlogged failure).
+        let (refusal, session) = *refused;
+        let logged = match &session {
+            SessionState::Cohort(s) => s.logged(),
+            SessionState::Computing(s) => s.logged(),
+            SessionState::Overlap(s) => s.logged(),
+        };
+        return Err(NodeError::Refused(state.audit.refuse(logged, &refusal)));
     }
     Ok(pb::LinkOpened { hellos })
 }

@@ -69,18 +69,7 @@ impl OverlapSession {
         handshakes: Vec<Handshake>,
         me: &str,
     ) -> Result<Self, String> {
-        let env = logged.query().checked().envelope();
-        let members: Vec<String> = env.participants.iter().map(|p| p.member.clone()).collect();
-        let computing = env
-            .participants
-            .iter()
-            .find(|p| p.role == fedlink_proto::envelope::NodeRole::Computing)
-            .map(|p| p.member.clone())
-            .ok_or("an overlap names no computing node")?;
-        let schedule = RingSchedule::ring(&members, &computing).map_err(|e| e.to_string())?;
-        // The invariant of F7, on the very schedule this node will follow.
-        check(schedule.hops(), &members, &computing, Sealing::EndToEnd)
-            .map_err(|v| format!("the overlap schedule breaks the F7 invariant: {v}"))?;
+        let schedule = schedule_for(logged.query().checked().envelope())?;
         let expected = schedule.expected_from(me);
         let key = BlindingKey::generate().map_err(|e| e.to_string())?;
         Ok(Self {
@@ -429,6 +418,23 @@ impl OverlapSession {
             receipt: Some(receipt),
         })
     }
+}
+
+/// The ring schedule the envelope's participants make, after checking it keeps the F7
+/// invariant: no party but the computing node ever holds two owners' sets under the same
+/// scalars. Checked when the query is opened, so a bad schedule is refused by rule and logged.
+pub fn schedule_for(env: &fedlink_proto::envelope::Envelope) -> Result<RingSchedule, String> {
+    let members: Vec<String> = env.participants.iter().map(|p| p.member.clone()).collect();
+    let computing = env
+        .participants
+        .iter()
+        .find(|p| p.role == fedlink_proto::envelope::NodeRole::Computing)
+        .map(|p| p.member.clone())
+        .ok_or("an overlap names no computing node")?;
+    let schedule = RingSchedule::ring(&members, &computing).map_err(|e| e.to_string())?;
+    check(schedule.hops(), &members, &computing, Sealing::EndToEnd)
+        .map_err(|v| format!("the overlap schedule breaks the F7 invariant: {v}"))?;
+    Ok(schedule)
 }
 
 /// ε of the linkage rule, in millionths.

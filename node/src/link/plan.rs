@@ -202,6 +202,23 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<LinkPlan, Refu
                 format!("flag-back is not allowed for purpose {:?}", env.purpose),
             ));
         }
+        // Strong keys only (F6): a flag is person-level, and a weak key would flag a twin or a
+        // namesake at the same address for someone else's record.
+        let strong =
+            rule.flag_back_key_types().map_err(|e| not_allowed("policy.linkage.flag_back", e))?;
+        if let Some(weak) = key_types.iter().find(|kt| !strong.contains(kt)) {
+            let listed: Vec<&str> = strong.iter().map(|kt| kt.tag()).collect();
+            return Err(not_allowed(
+                "policy.linkage.flag_back",
+                format!(
+                    "key type {:?} is not allowed for flag-back on dataset {:?}; flags link only \
+                     on {}",
+                    weak.tag(),
+                    side.dataset,
+                    listed.join(", ")
+                ),
+            ));
+        }
         if env.case_ref.as_deref().is_none_or(|c| c.trim().is_empty()) {
             return Err(not_allowed(
                 "policy.linkage.flag_back",

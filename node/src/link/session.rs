@@ -47,7 +47,9 @@ impl Sessions {
     }
 
     /// Registers a new session; a session id already open is refused (a replayed envelope
-    /// is refused earlier, by its query id).
+    /// is refused earlier, by its query id: this is a new query reusing an open session's id).
+    /// A refused session comes back with the refusal, so the caller can log the refusal
+    /// against the query it admitted.
     pub fn insert(
         &self,
         session_id: [u8; 16],
@@ -55,11 +57,14 @@ impl Sessions {
         expires_at_ms: i64,
         state: SessionState,
         now_ms: i64,
-    ) -> Result<(), Refusal> {
-        let mut table = self.lock()?;
+    ) -> Result<(), Box<(Refusal, SessionState)>> {
+        let mut table = match self.lock() {
+            Ok(table) => table,
+            Err(refusal) => return Err(Box::new((refusal, state))),
+        };
         table.retain(|_, e| e.expires_at_ms > now_ms);
         if table.contains_key(&session_id) {
-            return Err(protocol("this session is already open".into()));
+            return Err(Box::new((protocol("this session is already open".into()), state)));
         }
         table.insert(
             session_id,

@@ -23,13 +23,17 @@
 //! [linkage.flag_back]
 //! purposes = ["SAFEGUARDING-CASE-REVIEW"]
 //! max_rows_per_case = 25
-//! case_period_days = 90  # the default
-//! max_rows_per_day = 100 # the default
+//! case_period_days = 90             # the default
+//! max_rows_per_day = 100            # the default
+//! key_types = ["nhs", "name_dob"]   # the default: the rule's strong key types
 //! ```
 //!
 //! The flag-back caps are enforced when an operator approves a request (`crate::approvals`):
 //! a case reference's approved rows over the last `case_period_days`, and the node's approved
-//! rows in the current UTC day, may not go past them.
+//! rows in the current UTC day, may not go past them. A flag-back links only on the
+//! flag-back's own `key_types`, strong keys by default (design-review F6): a flag is
+//! person-level, and a weak key such as `sur_dob_pcd` flags a twin or a namesake at the same
+//! address for someone else's record.
 
 use std::collections::BTreeSet;
 
@@ -81,7 +85,15 @@ pub struct FlagBackRules {
     /// and dataset: a per-node cap, so that many small cases cannot add up to a bulk disclosure.
     #[serde(default = "default_max_rows_per_day")]
     pub max_rows_per_day: u32,
+    /// The key types a flag-back may link on, each also one of the rule's `key_types`. By
+    /// default the rule's strong ones, NHS number and full name with date of birth (F6): a near
+    /// miss must never come back as a flag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_types: Option<Vec<String>>,
 }
+
+/// The key types a flag-back links on when its rule names none (design-review F6).
+pub const STRONG_KEY_TYPES: [KeyType; 2] = [KeyType::Nhs, KeyType::NameDob];
 
 fn default_case_period_days() -> u32 {
     90
@@ -184,6 +196,8 @@ impl LinkageRule {
             if f.max_rows_per_day == 0 {
                 return Err(format!("{} must be at least 1", at("flag_back.max_rows_per_day")));
             }
+            self.flag_back_key_types()
+                .map_err(|e| format!("{}: {e}", at("flag_back.key_types")))?;
         }
         Ok(())
     }
@@ -199,6 +213,36 @@ impl LinkageRule {
                 KeyType::from_tag(t).ok_or_else(|| {
                     format!("linkage rule for {}: unknown key type {t:?}", self.dataset)
                 })
+            })
+            .collect()
+    }
+
+    /// The key types a flag-back may link on (empty without flag-back): each must be a known
+    /// key type and one of the rule's own.
+    pub fn flag_back_key_types(&self) -> Result<Vec<KeyType>, String> {
+        let Some(f) = &self.flag_back else {
+            return Ok(Vec::new());
+        };
+        let allowed = self.key_types()?;
+        let Some(listed) = &f.key_types else {
+            let strong: Vec<KeyType> =
+                allowed.into_iter().filter(|kt| STRONG_KEY_TYPES.contains(kt)).collect();
+            if strong.is_empty() {
+                return Err("none of the rule's key_types is strong enough for flag-back (nhs, \
+                            name_dob); list the flag-back's own key_types"
+                    .into());
+            }
+            return Ok(strong);
+        };
+        if listed.is_empty() {
+            return Err("at least one key type is needed".into());
+        }
+        listed
+            .iter()
+            .map(|t| match KeyType::from_tag(t) {
+                Some(kt) if allowed.contains(&kt) => Ok(kt),
+                Some(_) => Err(format!("{t:?} is not one of the rule's key_types")),
+                None => Err(format!("unknown key type {t:?}")),
             })
             .collect()
     }
@@ -264,8 +308,22 @@ privacy = { epsilon = "1" }
         let text = format!(
             "{RULE}flag_back = {{ purposes = [\"SAFEGUARDING\"], max_rows_per_case = 10 }}\n"
         );
-        let f = rule(&text).expect("valid").flag_back.expect("flag-back");
+        let r = rule(&text).expect("valid");
+        let f = r.flag_back.as_ref().expect("flag-back");
         assert_eq!((f.max_rows_per_case, f.case_period_days, f.max_rows_per_day), (10, 90, 100));
+        assert_eq!(r.flag_back_key_types(), Ok(vec![KeyType::Nhs, KeyType::NameDob]));
+        // Named explicitly, a subset of the rule's key types.
+        let text = format!(
+            "{RULE}flag_back = {{ purposes = [\"SAFEGUARDING\"], max_rows_per_case = 10, \
+             key_types = [\"name_dob\"] }}\n"
+        );
+        assert_eq!(rule(&text).expect("valid").flag_back_key_types(), Ok(vec![KeyType::NameDob]));
+        // A rule of weak keys only has no default for flag-back.
+        let weak = text
+            .replace("[\"nhs\", \"name_dob\"]", "[\"sur_dob_pcd\"]")
+            .replace(", key_types = [\"name_dob\"]", "");
+        let err = rule(&weak).expect_err("no strong key");
+        assert!(err.contains("flag_back.key_types") && err.contains("strong"), "{err}");
     }
 
     #[test]
@@ -284,6 +342,9 @@ privacy = { epsilon = "1" }
         for (extra, key) in [
             (", case_period_days = 0 }", "flag_back.case_period_days"),
             (", max_rows_per_day = 0 }", "flag_back.max_rows_per_day"),
+            (", key_types = [] }", "flag_back.key_types"),
+            (", key_types = [\"sur_dob_pcd\"] }", "flag_back.key_types"),
+            (", key_types = [\"shoe_size\"] }", "flag_back.key_types"),
         ] {
             let text = format!("{RULE}{}", flag_back.replace(" }", extra));
             let err = rule(&text).expect_err(key);
