@@ -172,7 +172,7 @@ pub async fn run(args: &DemoArgs) -> Result<Outcome> {
     let mut all_answered = results.all_ok();
 
     println!(
-        "\n== 7. Linked queries through the blind relay: H2, D3 and a flag-back (DP-noised \
+        "\n== 7. Linked queries through the blind relay: H2, D3, a flag-back and S6 (DP-noised \
          and protected at the computing node; the coordinator relays sealed messages only)\n"
     );
     let icb_config = created
