@@ -453,6 +453,7 @@ fn the_overlap_matrix_matches_the_hand_counts_consent_is_checked_and_the_logs_ag
         release.output.as_ref().is_some_and(|o| o.disclosure_rule.starts_with("test-seam:exact")),
         "{release:?}"
     );
+    assert_eq!(release.budget.as_ref().map(|b| b.epsilon_micro), Some(1_000_000));
     logs_agree(&fed, &matrix.query_id, 7);
 }
 
@@ -492,6 +493,9 @@ fn the_strictest_participants_rules_apply() {
         release.output.as_ref().map(|o| o.disclosure_rule.clone()).unwrap_or_default();
     println!("logged at the council: rule {logged_rules:?}, charge {:?}", release.budget);
     assert_eq!(logged_rules, matrix.rules.join(";"));
+    // The matrix is the one output, so the charge is the ε it was released at: the police's
+    // 0.5, not twice the council's 1 (a linked count's table and quality figures).
+    assert_eq!(release.budget.as_ref().map(|b| b.epsilon_micro), Some(500_000));
     for node in MEMBERS {
         let verify = fed.verify_log(node);
         assert!(verify.status.success(), "{node}: {}", text(&verify));
