@@ -125,7 +125,7 @@ codes = ["assault", "self_harm"]
 "#;
 
 /// The n-th valid NHS number (Modulus 11) from a fixed base: distinct n, distinct numbers.
-fn nhs(n: usize) -> String {
+pub(crate) fn nhs(n: usize) -> String {
     let mut found = 0;
     let mut candidate: u64 = 943_476_500;
     loop {
@@ -373,7 +373,7 @@ flag_back = { purposes = ["SAFEGUARDING-CASE-REVIEW"], max_rows_per_case = 25 }
 
 /// Gives `node` a dataset (schema + CSV, imported with `fedlink node import`), switches on
 /// linked counts and flag-back, adds the case-review purpose and appends `rules`.
-fn give_node(
+pub(crate) fn give_node(
     fed: &TestFederation,
     node: &str,
     dataset: &str,
@@ -427,14 +427,14 @@ fn setup() -> TestFederation {
 // --- Running the coordinator ---------------------------------------------------------------
 
 /// Writes a query file into the coordinator's folder and returns its path.
-fn query_file(fed: &TestFederation, name: &str, toml: &str) -> PathBuf {
+pub(crate) fn query_file(fed: &TestFederation, name: &str, toml: &str) -> PathBuf {
     let path = fed.member_dir("coordinator").join(format!("{name}.toml"));
     std::fs::write(&path, toml).expect("query file");
     path
 }
 
 /// `fedlink coordinator link --config … --query FILE --format json`, as a command.
-fn link_command(fed: &TestFederation, query: &Path) -> std::process::Command {
+pub(crate) fn link_command(fed: &TestFederation, query: &Path) -> std::process::Command {
     let mut cmd = fedlink();
     cmd.args(["coordinator", "link", "--config"])
         .arg(fed.coordinator_config())
@@ -445,13 +445,13 @@ fn link_command(fed: &TestFederation, query: &Path) -> std::process::Command {
 }
 
 /// Runs a query file to completion.
-fn link(fed: &TestFederation, name: &str, toml: &str) -> Output {
+pub(crate) fn link(fed: &TestFederation, name: &str, toml: &str) -> Output {
     let path = query_file(fed, name, toml);
     link_command(fed, &path).stdin(Stdio::null()).output().expect("coordinator runs")
 }
 
 /// The JSON document the coordinator printed.
-fn json_of(out: &Output) -> Json {
+pub(crate) fn json_of(out: &Output) -> Json {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("the coordinator's output is not JSON ({e}): {}", text(out)))
 }
@@ -499,7 +499,7 @@ fn linked_count(fed: &TestFederation, name: &str, toml: &str) -> (Released, Stri
 
 /// The rule a node refused with, from the coordinator's JSON: its node entry says
 /// "REFUSED at CALL by rule RULE: …".
-fn refusal(out: &Output, node: &str) -> (String, String) {
+pub(crate) fn refusal(out: &Output, node: &str) -> (String, String) {
     let json = json_of(out);
     let part = json["nodes"]
         .as_array()
@@ -516,7 +516,7 @@ fn refusal(out: &Output, node: &str) -> (String, String) {
 }
 
 /// The 16 bytes of a query id as the coordinator prints it (a UUID).
-fn query_id_bytes(id: &str) -> Vec<u8> {
+pub(crate) fn query_id_bytes(id: &str) -> Vec<u8> {
     let hex: String = id.chars().filter(|c| *c != '-').collect();
     (0..hex.len())
         .step_by(2)
@@ -525,7 +525,7 @@ fn query_id_bytes(id: &str) -> Vec<u8> {
 }
 
 /// A node's audit entries for one query.
-fn entries_for(fed: &TestFederation, node: &str, query_id: &str) -> Vec<pb::AuditEntry> {
+pub(crate) fn entries_for(fed: &TestFederation, node: &str, query_id: &str) -> Vec<pb::AuditEntry> {
     let id = query_id_bytes(query_id);
     audit_entries(&fed.audit_log(node))
         .into_iter()
@@ -534,7 +534,7 @@ fn entries_for(fed: &TestFederation, node: &str, query_id: &str) -> Vec<pb::Audi
 }
 
 /// Every `sender>receiver#step:hex` message digest a node's entries for one query list.
-fn digests(entries: &[pb::AuditEntry]) -> BTreeSet<String> {
+pub(crate) fn digests(entries: &[pb::AuditEntry]) -> BTreeSet<String> {
     entries
         .iter()
         .filter_map(|e| e.detail.split_once("messages ").map(|(_, list)| list))

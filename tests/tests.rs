@@ -30,3 +30,7 @@ mod link;
 // The adversarial suite (design-review §10): a malicious relay and coordinator against real
 // nodes, and the wire properties dummies, slots and reblinding must keep.
 mod adversary;
+
+// The overlap matrix across three agencies: hand-computed counts, the strictest participant's
+// rules, consent by cohort sources, and the ring's messages in every log.
+mod overlap;

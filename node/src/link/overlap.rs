@@ -328,10 +328,13 @@ impl OverlapSession {
             .min()
             .unwrap_or(MICRO_PER_EPSILON);
         let sensitivity = 2 * (members.len() as u64 - 1);
-        let privacy = plan
-            .privacy
-            .as_ref()
-            .ok_or_else(|| protocol("an overlap needs DP at the computing node".into()))?;
+        // The matrix is the one output, released at ε: that is what is charged. (The plan
+        // books a linked count's charge, 2ε of this node's rule, for its table and its
+        // quality figures; an overlap has no quality figures, and may spend a smaller ε.)
+        let no_dp = || protocol("an overlap needs DP at the computing node".into());
+        self.plan.privacy.as_mut().ok_or_else(no_dp)?.charge.epsilon_micro = epsilon;
+        let plan = &self.plan;
+        let privacy = plan.privacy.as_ref().ok_or_else(no_dp)?;
         let exact = state.danger_exact_linked_counts;
         let internal = |e: &dyn std::fmt::Display| NodeError::Internal(format!("overlap: {e}"));
         let mechanism = DiscreteLaplace::new(
