@@ -6,7 +6,7 @@ use std::time::Instant;
 use fedlink_proto::blind::dalek::scalar::Scalar;
 use fedlink_proto::blind::{
     BatchRules, BlindingKey, PackedPoints, blind_all, default_threads, expand_message_xmd,
-    hash_to_ristretto255, linkage_dst, random_point, reblind_received,
+    hash_to_ristretto255, linkage_dst, random_points, reblind_received,
 };
 
 use super::timed::Call;
@@ -23,7 +23,7 @@ pub struct Rates {
     pub blind: f64,
     /// `reblind_received` (check, multiply, compress) on all cores, as a node reblinds.
     pub reblind: f64,
-    /// `random_point`, one core, as a node fills missing slots and dummies.
+    /// `random_points` on all cores, as a node fills missing slots and dummies.
     pub random: f64,
     /// `PackedPoints::from_bytes` (check only) on all cores, as B checks M3.
     pub check: f64,
@@ -76,9 +76,7 @@ pub fn machine_rates() -> Result<Rates, BoxError> {
         failed |= black_box(PackedPoints::from_bytes(wire.clone(), &rules)).is_err();
     });
     let random = best_of_3(MICRO, || {
-        for _ in 0..MICRO {
-            failed |= black_box(random_point()).is_err();
-        }
+        failed |= black_box(random_points(MICRO)).is_err();
     });
     if failed {
         return Err("a blinding primitive failed".into());
@@ -157,7 +155,7 @@ impl<'a> Model<'a> {
         let per_side = (w.hashed / 2) as f64;
         vec![
             format!(
-                "crypto: M1 = {per_side:.0} blinds on {cores} cores + {} random points on 1 core; \
+                "crypto: M1 = {per_side:.0} blinds on {cores} cores + {} random points on all cores; \
                  M2 = {} reblinds + the same for B's side; M3 = {} reblinds; the table = \
                  checking M3's {} points",
                 w.m1_points as f64 - per_side,
@@ -167,7 +165,7 @@ impl<'a> Model<'a> {
                 cores = default_threads()
             ),
             format!(
-                "random points alone: {} on 1 core = {:.2} s per query",
+                "random points alone: {} on all cores = {:.2} s per query",
                 w.random,
                 w.random as f64 / r.random
             ),

@@ -27,20 +27,20 @@
 //! So about 1,000,000 variable-base scalar multiplications (200,000 of them after a
 //! hash-to-group) and 600,000 random points per query; 1.6 M points are made under a key.
 //!
-//! On the project's 2-core machine (AMD EPYC Zen 5 under KVM, IFMA build, 2026-11-27, nothing
-//! else running; README "Benchmarks"): (a) = 68.9 k k·P/s on one core; `blind_all` 79 k/s and
-//! `reblind_received` 97 k/s on both cores. The query took 22.5, 22.9 and 22.6 s wall (about
-//! 8,800 subjects/s): 22.2 k k·P/s per core on the best run, 0.32× (a). The in-process run
-//! (22.3 s), split by call:
-//! - police builds M1: 6.2 s (its crypto, priced at the rates above: 5.4 s);
-//! - icb reblinds M1 and builds M2: 10.3 s (9.5 s);
-//! - police reblinds M2 into M3: 4.3 s (4.1 s);
-//! - icb checks M3, matches and releases: 1.5 s (checking M3's points: 1.0 s).
+//! On the project's 2-core machine (AMD EPYC Zen 5 under KVM, IFMA build, 2026-11-27, load
+//! about 2; README "Benchmarks"): (a) = 68.8 k k·P/s on one core; `blind_all` 79 k/s,
+//! `reblind_received` 101 k/s and `random_points` 142 k/s on both cores. The query took 18.4,
+//! 18.2 and 19.5 s wall (about 11,000 subjects/s): 27.6 k k·P/s per core on the best run,
+//! 0.40× (a). The in-process run (17.6 s), split by call:
+//! - police builds M1: 4.0 s (its crypto, priced at the rates above: 3.4 s);
+//! - icb reblinds M1 and builds M2: 8.0 s (7.4 s);
+//! - police reblinds M2 into M3: 4.2 s (4.0 s);
+//! - icb checks M3, matches and releases: 1.3 s (checking M3's points: 1.0 s).
 //!
 //! So the crypto is 90 % of the time; the rest is reading and normalising rows, building and
-//! sorting tuples, sealing 13 MB messages and logging. The largest single part is the 600,000
-//! random points for empty slots (3 of every 4 slots with one key type): they are made one at a
-//! time on one core and take 8.3 s (37 %). M1, M2 and M3 are 13.0 MB each.
+//! sorting tuples, sealing 13 MB messages and logging. The 600,000 random points for empty slots
+//! (3 of every 4 slots with one key type) take 4.2 s on both cores. M1, M2 and M3 are 13.0 MB
+//! each.
 //!
 //! # Layout
 //!
@@ -228,7 +228,7 @@ fn bench(tmp: &Path) -> Result<(), BoxError> {
         (format!("blind_all k·H(m), {cores} cores"), rates.blind),
         (format!("reblind_received (check + k·P), {cores} cores"), rates.reblind),
         (format!("PackedPoints::from_bytes (check), {cores} cores"), rates.check),
-        ("random_point, 1 core".to_string(), rates.random),
+        ("random_points, all cores".to_string(), rates.random),
     ] {
         println!("  {what:<46} {rate:>9.0} /s  {:>5.2}× (a)", rate / rates.mul);
     }
@@ -245,7 +245,7 @@ fn bench(tmp: &Path) -> Result<(), BoxError> {
     }
 
     // 4. The timed runs: the whole `fedlink coordinator link` process, wall clock.
-    let (cohort_layout, partner_layout) = layouts(&[KeyType::Nhs], None)?;
+    let (cohort_layout, partner_layout) = layouts(&[KeyType::Nhs], None, None)?;
     println!(
         "\ntuple layouts: cohort {} slots, partner {} slots (1 key type, untimed)",
         cohort_layout.tuple_len(),

@@ -58,7 +58,7 @@
 //! exactly like cells: suppressed when small, otherwise rounded. They are never summed from
 //! rounded cells, so a released total may differ from the sum of the released cells it
 //! covers; that is the HES approach (§2.1 option (b): "computes totals unrounded and then
-//! rounds them", a rule §2.1 still marks [verify] against the live HES page; the OpenSAFELY
+//! rounds them", a rule §2.1 still marks "verify" against the live HES page; the OpenSAFELY
 //! alternative, totals as sums of rounded cells, is not used).
 //! For a noised table the totals inherit the cells' noise; they are not noised separately.
 //!
