@@ -314,33 +314,8 @@ impl ComputingSession {
         let privacy = plan.privacy.as_ref().ok_or_else(|| {
             protocol("linkage.session", "a linked count needs DP at the computing node")
         })?;
-        let mut table = table;
-        super::release::state_remaining_budget(state, privacy, &mut table)?;
-        let bytes = prost::Message::encode_to_vec(&table);
-        let output = pb::OutputRecord {
-            output_class: "LINKED_DP".into(),
-            result_hash: sha256(&bytes).to_vec(),
-            records_released: table.table.as_ref().map_or(0, |t| t.cells.len() as u64),
-            disclosure_rule: table
-                .table
-                .as_ref()
-                .map(|t| t.applied_rules.join(";"))
-                .unwrap_or_default(),
-            ..Default::default()
-        };
-        let env = self.logged.query().checked().envelope();
         let detail = format!("linked table released; messages {}", self.digests.join(","));
-        let receipt = state.audit.disclose_linked(
-            &self.logged,
-            output,
-            vec![env.coordinator.clone()],
-            detail,
-            Some((privacy.charge.clone(), &privacy.limits)),
-        )?;
-        let outcome = pb::LinkOutcome {
-            result: Some(pb::link_outcome::Result::Table(table)),
-            receipt: Some(receipt),
-        };
+        let outcome = super::release::release_and_log(state, &self.logged, privacy, table, detail)?;
         Ok(Stepped { outgoing: Vec::new(), outcome: Some(outcome) })
     }
 

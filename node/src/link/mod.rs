@@ -170,12 +170,7 @@ pub fn open(
         // A new query reusing the id of a session still open here: refused and logged against
         // the query just admitted, naming the rule (it must not end as an unlogged failure).
         let (refusal, session) = *refused;
-        let logged = match &session {
-            SessionState::Cohort(s) => s.logged(),
-            SessionState::Computing(s) => s.logged(),
-            SessionState::Overlap(s) => s.logged(),
-        };
-        return Err(NodeError::Refused(state.audit.refuse(logged, &refusal)));
+        return Err(NodeError::Refused(state.audit.refuse(session.logged(), &refusal)));
     }
     Ok(pb::LinkOpened { hellos })
 }
@@ -203,52 +198,25 @@ pub fn step(
         .sessions
         .take(&session_id, from, now)
         .map_err(|r| NodeError::Refused(status_of(&r)))?;
-    let logged_query_id = match &session {
-        SessionState::Cohort(s) => s.query_id(),
-        SessionState::Computing(s) => s.query_id(),
-        SessionState::Overlap(s) => s.query_id(),
-    };
-    if request.query_id.as_slice() != logged_query_id.as_slice() {
+    let mut session = session;
+    if request.query_id.as_slice()
+        != session.logged().query().checked().envelope().query_id.as_bytes()
+    {
         state.sessions.put_back(&session_id, session);
         return Err(NodeError::Refused(tonic::Status::invalid_argument(
             "the step names another query than the session's",
         )));
     }
-    let (result, next) = match session {
-        SessionState::Cohort(mut s) => {
-            let result = s.step(state, request.hellos, request.messages);
-            let logged_refusal = match &result {
-                Err(StepError::Refused(r)) => Some(state.audit.refuse(s.logged(), r)),
-                Err(StepError::Failed(e @ NodeError::Internal(_))) => {
-                    Some(state.audit.fail(s.logged(), e))
-                }
-                _ => None,
-            };
-            finish(result, logged_refusal, SessionState::Cohort(s))
+    let result = session.step(state, request.hellos, request.messages);
+    // A refusal or an internal failure is logged against the session's admitted query.
+    let logged_refusal = match &result {
+        Err(StepError::Refused(r)) => Some(state.audit.refuse(session.logged(), r)),
+        Err(StepError::Failed(e @ NodeError::Internal(_))) => {
+            Some(state.audit.fail(session.logged(), e))
         }
-        SessionState::Computing(mut s) => {
-            let result = s.step(state, request.hellos, request.messages);
-            let logged_refusal = match &result {
-                Err(StepError::Refused(r)) => Some(state.audit.refuse(s.logged(), r)),
-                Err(StepError::Failed(e @ NodeError::Internal(_))) => {
-                    Some(state.audit.fail(s.logged(), e))
-                }
-                _ => None,
-            };
-            finish(result, logged_refusal, SessionState::Computing(s))
-        }
-        SessionState::Overlap(mut s) => {
-            let result = s.step(state, request.hellos, request.messages);
-            let logged_refusal = match &result {
-                Err(StepError::Refused(r)) => Some(state.audit.refuse(s.logged(), r)),
-                Err(StepError::Failed(e @ NodeError::Internal(_))) => {
-                    Some(state.audit.fail(s.logged(), e))
-                }
-                _ => None,
-            };
-            finish(result, logged_refusal, SessionState::Overlap(s))
-        }
+        _ => None,
     };
+    let (result, next) = finish(result, logged_refusal, session);
     match next {
         Some(session) => state.sessions.put_back(&session_id, session),
         None => state.sessions.end(&session_id),

@@ -18,7 +18,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use fedlink_proto::audit::budget::MICRO_PER_EPSILON;
 use fedlink_proto::blind::{BlindedPoint, BlindingKey};
-use fedlink_proto::envelope::sha256;
 use fedlink_proto::pb;
 use fedlink_proto::refusal::Refusal;
 use fedlink_proto::relay::{Handshake, SecureChannel};
@@ -393,33 +392,9 @@ impl OverlapSession {
                 tuples: self.finished.get(m).map_or(0, |(t, _, _)| t.len() as u64),
             })
             .collect();
-        let mut linked = pb::LinkedTable { table: Some(table), quality: Vec::new(), sizes };
-        super::release::state_remaining_budget(state, privacy, &mut linked)?;
-        let bytes = prost::Message::encode_to_vec(&linked);
-        let output = pb::OutputRecord {
-            output_class: "LINKED_DP".into(),
-            result_hash: sha256(&bytes).to_vec(),
-            records_released: linked.table.as_ref().map_or(0, |t| t.cells.len() as u64),
-            disclosure_rule: linked
-                .table
-                .as_ref()
-                .map(|t| t.applied_rules.join(";"))
-                .unwrap_or_default(),
-            ..Default::default()
-        };
-        let env = self.logged.query().checked().envelope();
+        let linked = pb::LinkedTable { table: Some(table), quality: Vec::new(), sizes };
         let detail = format!("overlap matrix released; messages {}", self.digests.join(","));
-        let receipt = state.audit.disclose_linked(
-            &self.logged,
-            output,
-            vec![env.coordinator.clone()],
-            detail,
-            Some((privacy.charge.clone(), &privacy.limits)),
-        )?;
-        Ok(pb::LinkOutcome {
-            result: Some(pb::link_outcome::Result::Table(linked)),
-            receipt: Some(receipt),
-        })
+        Ok(super::release::release_and_log(state, &self.logged, privacy, linked, detail)?)
     }
 }
 

@@ -131,3 +131,40 @@ pub fn state_remaining_budget(
     }
     Ok(())
 }
+
+/// Logs a computing node's release — the hash of exactly what is returned, the rules applied,
+/// the message digests in `detail`, and the budget charge booked in the same transaction — and
+/// wraps it with the entry's receipt. The remaining budget is stated in the table first.
+pub fn release_and_log(
+    state: &crate::state::NodeState,
+    logged: &crate::gate::Logged<crate::policy::AuthorisedQuery>,
+    privacy: &super::plan::LinkPrivacyPlan,
+    mut linked: pb::LinkedTable,
+    detail: String,
+) -> Result<pb::LinkOutcome, NodeError> {
+    state_remaining_budget(state, privacy, &mut linked)?;
+    let bytes = prost::Message::encode_to_vec(&linked);
+    let output = pb::OutputRecord {
+        output_class: "LINKED_DP".into(),
+        result_hash: fedlink_proto::envelope::sha256(&bytes).to_vec(),
+        records_released: linked.table.as_ref().map_or(0, |t| t.cells.len() as u64),
+        disclosure_rule: linked
+            .table
+            .as_ref()
+            .map(|t| t.applied_rules.join(";"))
+            .unwrap_or_default(),
+        ..Default::default()
+    };
+    let coordinator = logged.query().checked().envelope().coordinator.clone();
+    let receipt = state.audit.disclose_linked(
+        logged,
+        output,
+        vec![coordinator],
+        detail,
+        Some((privacy.charge.clone(), &privacy.limits)),
+    )?;
+    Ok(pb::LinkOutcome {
+        result: Some(pb::link_outcome::Result::Table(linked)),
+        receipt: Some(receipt),
+    })
+}

@@ -11,6 +11,11 @@ use fedlink_proto::refusal::Refusal;
 use super::cohort::CohortSession;
 use super::computing::ComputingSession;
 use super::overlap::OverlapSession;
+use super::{StepError, Stepped};
+use crate::gate::Logged;
+use crate::policy::AuthorisedQuery;
+use crate::state::NodeState;
+use fedlink_proto::pb;
 
 /// Where a session is in its protocol.
 pub enum SessionState {
@@ -20,6 +25,31 @@ pub enum SessionState {
     Computing(Box<ComputingSession>),
     /// This node takes part in an overlap ring.
     Overlap(Box<OverlapSession>),
+}
+
+impl SessionState {
+    /// The admitted query the session serves.
+    pub fn logged(&self) -> &Logged<AuthorisedQuery> {
+        match self {
+            SessionState::Cohort(s) => s.logged(),
+            SessionState::Computing(s) => s.logged(),
+            SessionState::Overlap(s) => s.logged(),
+        }
+    }
+
+    /// One relay step of whichever part this node plays.
+    pub fn step(
+        &mut self,
+        state: &NodeState,
+        hellos: Vec<pb::RelayHello>,
+        messages: Vec<pb::RelayMessage>,
+    ) -> Result<Stepped, StepError> {
+        match self {
+            SessionState::Cohort(s) => s.step(state, hellos, messages),
+            SessionState::Computing(s) => s.step(state, hellos, messages),
+            SessionState::Overlap(s) => s.step(state, hellos, messages),
+        }
+    }
 }
 
 struct Entry {
