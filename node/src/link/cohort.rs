@@ -77,11 +77,6 @@ impl CohortSession {
         &self.logged
     }
 
-    /// Its query id.
-    pub fn query_id(&self) -> Vec<u8> {
-        self.logged.query().checked().envelope().query_id.as_bytes().to_vec()
-    }
-
     /// One relay step.
     pub fn step(
         &mut self,

@@ -81,11 +81,6 @@ impl ComputingSession {
         &self.logged
     }
 
-    /// Its query id.
-    pub fn query_id(&self) -> Vec<u8> {
-        self.logged.query().checked().envelope().query_id.as_bytes().to_vec()
-    }
-
     /// One relay step. The hello and M1 may come in one step or two.
     pub fn step(
         &mut self,

@@ -89,11 +89,6 @@ impl OverlapSession {
         &self.logged
     }
 
-    /// Its query id.
-    pub fn query_id(&self) -> Vec<u8> {
-        self.logged.query().checked().envelope().query_id.as_bytes().to_vec()
-    }
-
     fn me<'a>(&self, state: &'a NodeState) -> &'a str {
         &state.me.name
     }
