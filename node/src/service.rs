@@ -164,10 +164,22 @@ impl pb::node_server::Node for NodeService {
         let response = blocking(move || {
             // Steps carry no envelope: the session was admitted and logged at LinkOpen, and
             // only the coordinator that opened it (same mTLS member) may step it.
-            let peer = authenticate_peer(certs, &state.federation).map_err(|(refusal, _)| {
-                NodeError::Refused(Status::new(refusal.code(), refusal.to_string()))
-            })?;
-            link::step(&state, &peer.member().name, wire)
+            // A refused step is logged like any refused request (who, which rule), though it
+            // names no admitted query.
+            let deny = |refusal, peer| {
+                NodeError::Refused(state.audit.deny(Denial {
+                    refusal,
+                    peer,
+                    verified: None,
+                    envelope_hash: None,
+                }))
+            };
+            let peer = authenticate_peer(certs, &state.federation)
+                .map_err(|(refusal, evidence)| deny(refusal, evidence))?;
+            link::step(&state, &peer.member().name, wire).map_err(|e| match e {
+                link::StepRefused::BeforeSession(refusal) => deny(refusal, peer.evidence()),
+                link::StepRefused::Node(e) => e,
+            })
         })
         .await?;
         Ok(Response::new(response))

@@ -223,6 +223,18 @@ fn replayed_envelopes_reused_sessions_and_foreign_steps_are_refused() {
     assert_eq!(rule, "linkage.session", "{message}");
     assert!(message.contains("no such session"), "{message}");
 
+    // Each of those refusals is in the ICB's log as a denial naming the peer and the rule,
+    // though none names an admitted query.
+    let denials: Vec<_> = crate::util::audit_entries(&fed.fed.audit_log("icb"))
+        .into_iter()
+        .filter(|e| e.rule == "linkage.session" && e.decision == pb::Decision::Denied as i32)
+        .collect();
+    assert!(denials.len() >= 3, "foreign, other-query and unknown steps: {denials:?}");
+    assert!(
+        denials.iter().any(|e| e.actor.as_ref().is_some_and(|a| a.member == "police")),
+        "the foreign step names the police as the peer"
+    );
+
     // None of that cost the coordinator its session: its first step (the police node's hello
     // from the LinkOpen above, of this very query and session) is taken.
     let stepped = link_step(&fed, "icb", "coordinator", step).expect("the session is intact");

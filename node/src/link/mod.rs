@@ -184,28 +184,46 @@ fn refuse_open(
     NodeError::Refused(state.audit.refuse(logged, &Refusal::LinkageProtocol { rule, problem }))
 }
 
+/// Why a step was refused: before any session was found (the caller logs it as a denial of
+/// the peer), or by the node with the session's own log entry already written.
+pub enum StepRefused {
+    /// No session to log against: a malformed session id, an unknown or expired session, or
+    /// one another coordinator opened.
+    BeforeSession(Refusal),
+    /// Refused or failed within the session, already logged.
+    Node(NodeError),
+}
+
+impl From<NodeError> for StepRefused {
+    fn from(e: NodeError) -> Self {
+        StepRefused::Node(e)
+    }
+}
+
 /// Runs one relay step for the coordinator `from` (the mTLS peer's member name).
 pub fn step(
     state: &NodeState,
     from: &str,
     request: pb::LinkStepRequest,
-) -> Result<pb::LinkStepResponse, NodeError> {
+) -> Result<pb::LinkStepResponse, StepRefused> {
     let session_id: [u8; 16] = request.session_id.as_slice().try_into().map_err(|_| {
-        NodeError::Refused(tonic::Status::invalid_argument("session_id must be 16 bytes"))
+        StepRefused::BeforeSession(Refusal::LinkageProtocol {
+            rule: "linkage.session",
+            problem: "session_id must be 16 bytes".into(),
+        })
     })?;
     let now = state.audit.now_ms();
-    let session = state
-        .sessions
-        .take(&session_id, from, now)
-        .map_err(|r| NodeError::Refused(status_of(&r)))?;
+    let session =
+        state.sessions.take(&session_id, from, now).map_err(StepRefused::BeforeSession)?;
     let mut session = session;
     if request.query_id.as_slice()
         != session.logged().query().checked().envelope().query_id.as_bytes()
     {
         state.sessions.put_back(&session_id, session);
-        return Err(NodeError::Refused(tonic::Status::invalid_argument(
-            "the step names another query than the session's",
-        )));
+        return Err(StepRefused::BeforeSession(Refusal::LinkageProtocol {
+            rule: "linkage.session",
+            problem: "the step names another query than the session's".into(),
+        }));
     }
     let result = session.step(state, request.hellos, request.messages);
     // A refusal or an internal failure is logged against the session's admitted query.
@@ -221,7 +239,7 @@ pub fn step(
         Some(session) => state.sessions.put_back(&session_id, session),
         None => state.sessions.end(&session_id),
     }
-    result
+    Ok(result?)
 }
 
 /// The response of a step and the session to keep, if any: a session ends with its outcome
