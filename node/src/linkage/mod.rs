@@ -17,6 +17,8 @@
 //!   length), [`dummy_tuples`], and the receiver's no-repeat check.
 //! - [`matcher`]: the [`Matcher`] seam, the ordered unique-key passes of issue 5
 //!   ([`UniqueKeyPasses`]), one-to-one [`Linkage`], and [`count_by_labels`].
+//! - [`scoring`]: Fellegi–Sunter weights of blinded agreement patterns (issue 6): within-file
+//!   u, EM for m with u fixed, posteriors and one-to-one assignment by weight.
 //! - [`source`]: a side's qualifying rows read from its dataset ([`read_rows`]): filters
 //!   compiled as aggregates compile them, identifiers rebuilt through the normalisers.
 //! - [`subjects`]: rows into [`Subject`]s: cohort subjects with their windows unioned, partner
@@ -46,6 +48,7 @@ pub mod error;
 pub mod keys;
 pub mod label;
 pub mod matcher;
+pub mod scoring;
 mod shuffle;
 pub mod source;
 pub mod subjects;
