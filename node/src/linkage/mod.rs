@@ -23,6 +23,8 @@
 //!   compiled as aggregates compile them, identifiers rebuilt through the normalisers.
 //! - [`subjects`]: rows into [`Subject`]s: cohort subjects with their windows unioned, partner
 //!   subjects, one subject per row for flag-back, and their labels.
+//! - [`probabilistic`]: a Fellegi–Sunter matcher behind the same seam (issue 6, not yet wired
+//!   into the nodes).
 //! - [`blinded`]: [`BlindedTuple`], [`blind_tuples`], [`reblind_tuples`], the receiver's
 //!   [`check_received`] and [`same_label_multiset`], and the wire form ([`pack`], [`unpack`]).
 //! - [`error`]: [`LinkageError`], why a step refused its input.
@@ -48,6 +50,7 @@ pub mod error;
 pub mod keys;
 pub mod label;
 pub mod matcher;
+pub mod probabilistic;
 pub mod scoring;
 mod shuffle;
 pub mod source;

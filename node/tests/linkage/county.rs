@@ -172,6 +172,66 @@ fn quality_on_a_synthetic_county() {
     assert!(precision > 0.9, "precision {precision}");
     assert!(recall > 0.5, "recall {recall}");
 
+    // 1b. The same sides through the Fellegi–Sunter matcher (issue 6's first step): u from
+    // within-file statistics of the partner's own key values (how often two of its subjects
+    // share a value, before unique-or-random), m by EM with u fixed, posterior ≥ 0.5.
+    let u: Vec<f64> = {
+        let mut per_key: Vec<HashMap<String, u64>> = vec![HashMap::new(); key_types.len()];
+        for rows in &ed_subjects {
+            let mut seen = std::collections::HashSet::new();
+            for row in rows {
+                for key in selection.record_keys(&row.ids) {
+                    if seen.insert(key.to_string())
+                        && let Some(g) =
+                            layout_p.key_types().iter().position(|k| *k == key.key_type())
+                    {
+                        *per_key[g].entry(key.to_string()).or_default() += 1;
+                    }
+                }
+            }
+        }
+        let counts: Vec<Vec<u64>> = per_key
+            .into_iter()
+            .map(|m| {
+                let mut v: Vec<u64> = m.into_values().collect();
+                // Subjects without the key count as distinct non-agreeing values.
+                let missing = (ed_subjects.len() as u64).saturating_sub(v.iter().sum());
+                v.extend(std::iter::repeat_n(1, missing as usize));
+                v
+            })
+            .collect();
+        within_file_u(&counts)
+    };
+    let fs = FellegiSunter { u, threshold: 0.5, max_iter: 200, tol: 1e-9 };
+    let fs_linkage = fs
+        .link(
+            Side { layout: &layout_c, tuples: &c.tuples },
+            Side { layout: &layout_p, tuples: &p.tuples },
+        )
+        .unwrap();
+    let fs_correct = fs_linkage
+        .pairs()
+        .iter()
+        .filter(|pair| {
+            death_person[pair.cohort].is_some()
+                && death_person[pair.cohort] == subject_person[pair.partner]
+        })
+        .count();
+    let (fs_precision, fs_recall) = score(fs_linkage.pairs().len(), fs_correct, actual);
+    let f1 = |p: f64, r: f64| if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
+    println!(
+        "  key passes:      precision {precision:.3}, recall {recall:.3}, F1 {:.3}",
+        f1(precision, recall)
+    );
+    println!(
+        "  Fellegi-Sunter:  {} linked, {fs_correct} correct; precision {fs_precision:.3}, recall \
+         {fs_recall:.3}, F1 {:.3} (posterior >= 0.5, within-file u, EM m)",
+        fs_linkage.pairs().len(),
+        f1(fs_precision, fs_recall)
+    );
+    assert!(fs_precision > 0.9, "Fellegi-Sunter precision {fs_precision}");
+    assert!(fs_recall >= recall - 0.05, "Fellegi-Sunter recall {fs_recall} vs passes {recall}");
+
     // 2. "An ED attendance in the 12 calendar months before the death report", month slots,
     // index month excluded: is each cohort row flagged correctly?
     let window = WindowTemplate::new("ed_12m_before", Granularity::Month, 12, false).unwrap();

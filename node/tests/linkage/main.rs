@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use fedlink_node::dataset::plan::ImportPlan;
 use fedlink_node::dataset::row::{NormalisedRow, normalise_record};
 use fedlink_node::dataset::schema::DatasetSchema;
+use fedlink_node::linkage::probabilistic::FellegiSunter;
+use fedlink_node::linkage::scoring::within_file_u;
 use fedlink_node::linkage::{
     Granularity, KeySelection, Label, LabelPolicy, LinkageError, Matcher, Side, SlotLabel,
     SlotMessage, Subject, Tuple, TupleLayout, UniqueKeyPasses, WindowTemplate, build_tuples,
