@@ -55,13 +55,9 @@ impl CohortSession {
     pub fn open(
         logged: Logged<AuthorisedQuery>,
         plan: LinkPlan,
-        mut handshakes: Vec<Handshake>,
+        handshakes: Vec<Handshake>,
     ) -> Result<Self, String> {
-        if handshakes.len() != 1 {
-            return Err(format!("a cohort node talks to one peer, not {}", handshakes.len()));
-        }
-        let handshake = handshakes.remove(0);
-        let key = BlindingKey::generate().map_err(|e| e.to_string())?;
+        let (handshake, key) = super::two_sided_start(handshakes)?;
         Ok(Self {
             logged,
             plan,

@@ -5,8 +5,6 @@
 //! releases a DP-noised, protected table — or, for a flag-back, one flag and one label per M1
 //! tuple in M1's order, only after an operator here approved the request.
 
-use std::collections::BTreeMap;
-
 use fedlink_proto::blind::{BlindedPoint, BlindingKey};
 use fedlink_proto::envelope::sha256;
 use fedlink_proto::link::LinkKind;
@@ -26,7 +24,7 @@ use crate::gate::Logged;
 use crate::linkage::subjects::{Labelling, partner_subjects};
 use crate::linkage::{
     BlindedTuple, Label, Matcher, Side, Tuple, UniqueKeyPasses, blind_tuples, build_tuples,
-    dummy_tuples,
+    dummy_tuples, same_label_multiset,
 };
 use crate::policy::AuthorisedQuery;
 use crate::privacy::OsRandom;
@@ -66,13 +64,9 @@ impl ComputingSession {
     pub fn open(
         logged: Logged<AuthorisedQuery>,
         plan: LinkPlan,
-        mut handshakes: Vec<Handshake>,
+        handshakes: Vec<Handshake>,
     ) -> Result<Self, String> {
-        if handshakes.len() != 1 {
-            return Err(format!("a two-sided query has one peer, not {}", handshakes.len()));
-        }
-        let handshake = handshakes.remove(0);
-        let key = BlindingKey::generate().map_err(|e| e.to_string())?;
+        let (handshake, key) = super::two_sided_start(handshakes)?;
         Ok(Self { logged, plan, key, phase: Phase::Hello(handshake), digests: Vec::new() })
     }
 
@@ -231,21 +225,15 @@ impl ComputingSession {
         };
         let m3 =
             decode_batch(batch, &plan.partner_layout, &plan.labels, after.m2_labels.len(), None)?;
-        let mut sent: BTreeMap<&Label, isize> = BTreeMap::new();
-        for l in &after.m2_labels {
-            *sent.entry(l).or_default() += 1;
-        }
-        for t in &m3 {
-            *sent.entry(t.label()).or_default() -= 1;
-        }
-        if m3.len() != after.m2_labels.len() || sent.values().any(|&n| n != 0) {
+        let received: Vec<Label> = m3.iter().map(|t| t.label().clone()).collect();
+        if !same_label_multiset(&after.m2_labels, &received) {
             return Err(protocol(
                 "linkage.tuples",
                 "M3 does not carry M2's tuples: its size or its label multiset changed",
             ));
         }
         let cohort_labels: Vec<Label> = after.cohort.iter().map(|t| t.label().clone()).collect();
-        let partner_labels: Vec<Label> = m3.iter().map(|t| t.label().clone()).collect();
+        let partner_labels = received;
         let cohort: Vec<Tuple<BlindedPoint>> =
             after.cohort.into_iter().map(BlindedTuple::into_tuple).collect();
         let partner: Vec<Tuple<BlindedPoint>> =

@@ -35,6 +35,7 @@ pub mod session;
 pub mod usage;
 pub mod wire;
 
+use fedlink_proto::blind::BlindingKey;
 use fedlink_proto::envelope::{NodeRole, sha256};
 use fedlink_proto::federation::Member;
 use fedlink_proto::identity::PublicKey;
@@ -225,59 +226,28 @@ pub fn step(
             problem: "the step names another query than the session's".into(),
         }));
     }
-    let result = session.step(state, request.hellos, request.messages);
-    // A refusal or an internal failure is logged against the session's admitted query.
-    let logged_refusal = match &result {
-        Err(StepError::Refused(r)) => Some(state.audit.refuse(session.logged(), r)),
-        Err(StepError::Failed(e @ NodeError::Internal(_))) => {
-            Some(state.audit.fail(session.logged(), e))
+    // A session ends with its outcome or its first refusal (a relay that sends one bad
+    // message gets no second try); a refusal or an internal failure is logged against the
+    // session's admitted query.
+    let (result, ended) = match session.step(state, request.hellos, request.messages) {
+        Ok(Stepped { outgoing, outcome }) => {
+            let ended = outcome.is_some();
+            (Ok(pb::LinkStepResponse { outgoing, outcome }), ended)
         }
-        _ => None,
+        Err(StepError::Refused(refusal)) => {
+            (Err(NodeError::Refused(state.audit.refuse(session.logged(), &refusal))), true)
+        }
+        Err(StepError::Failed(e @ NodeError::Internal(_))) => {
+            (Err(NodeError::Refused(state.audit.fail(session.logged(), &e))), true)
+        }
+        Err(StepError::Failed(e)) => (Err(e), true),
     };
-    let (result, next) = finish(result, logged_refusal, session);
-    match next {
-        Some(session) => state.sessions.put_back(&session_id, session),
-        None => state.sessions.end(&session_id),
+    if ended {
+        state.sessions.end(&session_id);
+    } else {
+        state.sessions.put_back(&session_id, session);
     }
     Ok(result?)
-}
-
-/// The response of a step and the session to keep, if any: a session ends with its outcome
-/// or its first refusal (a relay that sends one bad message gets no second try).
-fn finish(
-    result: Result<Stepped, StepError>,
-    logged_refusal: Option<tonic::Status>,
-    session: SessionState,
-) -> (Result<pb::LinkStepResponse, NodeError>, Option<SessionState>) {
-    match result {
-        Ok(Stepped { outgoing, outcome }) => {
-            let keep = outcome.is_none();
-            (
-                Ok(pb::LinkStepResponse { outgoing, outcome }),
-                if keep { Some(session) } else { None },
-            )
-        }
-        Err(StepError::Failed(NodeError::Refused(status))) => {
-            (Err(NodeError::Refused(status)), None)
-        }
-        Err(StepError::Failed(other)) => match logged_refusal {
-            Some(status) => (Err(NodeError::Refused(status)), None),
-            None => (Err(other), None),
-        },
-        Err(StepError::Refused(r)) => match logged_refusal {
-            Some(status) => (Err(NodeError::Refused(status)), None),
-            None => (Err(NodeError::Refused(status_of(&r))), None),
-        },
-    }
-}
-
-/// A status for a refusal that has no admitted query to log against (an unknown session).
-fn status_of(refusal: &Refusal) -> tonic::Status {
-    let mut status = tonic::Status::new(refusal.code(), refusal.to_string());
-    if let Ok(v) = tonic::metadata::MetadataValue::try_from(refusal.rule()) {
-        status.metadata_mut().insert(fedlink_proto::refusal::REFUSAL_HEADER, v);
-    }
-    status
 }
 
 /// The peer's federation key, for its hello and its signatures.
@@ -288,6 +258,17 @@ pub fn peer_key(state: &NodeState, peer: &str) -> Result<PublicKey, Refusal> {
             problem: format!("{peer:?} is not in this node's federation file"),
         }
     })
+}
+
+/// The start of a two-sided session: its one handshake (with the other side) and a fresh
+/// scalar from the OS CSPRNG.
+pub fn two_sided_start(mut handshakes: Vec<Handshake>) -> Result<(Handshake, BlindingKey), String> {
+    if handshakes.len() != 1 {
+        return Err(format!("a two-sided query has one peer, not {}", handshakes.len()));
+    }
+    let handshake = handshakes.remove(0);
+    let key = BlindingKey::generate().map_err(|e| e.to_string())?;
+    Ok((handshake, key))
 }
 
 /// Finishes the handshake with the one hello from `peer` among `hellos`.

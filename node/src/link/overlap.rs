@@ -337,12 +337,7 @@ impl OverlapSession {
         )
         .map_err(|e| internal(&e))?;
         let rules = if exact {
-            SdcRules {
-                min_cell: 1,
-                rounding: crate::disclosure::Rounding::Nearest(1),
-                release_margins: false,
-                ..plan.rule.disclosure
-            }
+            super::release::seam_rules(plan.rule.disclosure, false)
         } else {
             SdcRules { min_cell, release_margins: false, ..plan.rule.disclosure }
         };

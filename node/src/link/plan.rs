@@ -253,7 +253,7 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<LinkPlan, Refu
     let (cohort_layout, partner_layout) =
         layouts(&key_types, window.as_ref(), partner_reach.as_ref())
             .map_err(|e| Refusal::QueryInvalid { problem: e.to_string() })?;
-    let peers = peers(request, env.role, me, &env.participants);
+    let peers = peers(me, &env.participants);
     let privacy = match (request.kind, env.role) {
         (LinkKind::Count | LinkKind::Overlap, NodeRole::Computing) => {
             Some(privacy_plan(state, query, &rule, &side.dataset)?)
@@ -363,23 +363,11 @@ fn period(side: &LinkSide) -> Result<Option<(Date, Date)>, String> {
     Ok(kept)
 }
 
-/// Who this node exchanges messages with: in a two-sided query, the other side; in an overlap,
-/// its ring neighbours (decided by the schedule, later).
-fn peers(
-    request: &LinkRequest,
-    role: NodeRole,
-    me: &str,
-    participants: &[fedlink_proto::envelope::Participant],
-) -> Vec<String> {
-    match request.kind {
-        LinkKind::Count | LinkKind::FlagBack => {
-            let _ = role;
-            participants.iter().filter(|p| p.member != me).map(|p| p.member.clone()).collect()
-        }
-        LinkKind::Overlap => {
-            participants.iter().filter(|p| p.member != me).map(|p| p.member.clone()).collect()
-        }
-    }
+/// Who this node exchanges messages with: every other participant (the other side of a
+/// two-sided query; in an overlap, every ring member, since the ring schedule may route a set
+/// through any of them).
+fn peers(me: &str, participants: &[fedlink_proto::envelope::Participant]) -> Vec<String> {
+    participants.iter().filter(|p| p.member != me).map(|p| p.member.clone()).collect()
 }
 
 fn privacy_plan(

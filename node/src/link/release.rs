@@ -14,6 +14,12 @@ use crate::disclosure::{CountKind, Dimension, Rounding, SdcRules};
 use crate::error::NodeError;
 use crate::linkage::{Label, Linkage, LinkageError, count_by_labels};
 
+/// The disclosure rules of the test seam (`danger_exact_linked_counts`): nothing suppressed or
+/// rounded, so tests compare released counts with hand-computed ones.
+pub fn seam_rules(base: SdcRules, release_margins: bool) -> SdcRules {
+    SdcRules { min_cell: 1, rounding: Rounding::Nearest(1), release_margins, ..base }
+}
+
 /// The protected linked table and quality figures for one query.
 pub fn linked_table(
     exact_for_tests: bool,
@@ -45,13 +51,7 @@ pub fn linked_table(
         .collect();
     // The test seam: exact counts, nothing suppressed or rounded, and marked as such below.
     let (rules, mechanism, quality_mechanism) = if exact_for_tests {
-        let exact = SdcRules {
-            min_cell: 1,
-            rounding: Rounding::Nearest(1),
-            release_margins: true,
-            ..plan.rule.disclosure
-        };
-        (exact, None, None)
+        (seam_rules(plan.rule.disclosure, true), None, None)
     } else {
         (plan.rule.disclosure, Some(&privacy.mechanism), Some(&privacy.quality_mechanism))
     };

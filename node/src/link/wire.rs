@@ -13,6 +13,7 @@ use fedlink_proto::identity::{IdentityKey, PublicKey, SigningContext};
 use fedlink_proto::pb;
 use prost::Message;
 
+use crate::linkage::blinded::from_batch;
 use crate::linkage::{BlindedTuple, Label, LabelPolicy, LinkageError, TupleLayout};
 
 /// What a malformed payload is refused for.
@@ -87,15 +88,7 @@ pub fn decode_batch(
         None => PackedPoints::from_bytes(batch.points, &rules),
         Some(key) => reblind_received(key, &batch.points, &rules),
     };
-    let packed = packed.map_err(|e| match e {
-        fedlink_proto::blind::BatchError::Point { index, source } => {
-            LinkageError::BadPoint { tuple: index / len.max(1), slot: index % len.max(1), source }
-        }
-        fedlink_proto::blind::BatchError::Repeated { index, first } => {
-            LinkageError::RepeatedValue { first: first / len.max(1), second: index / len.max(1) }
-        }
-        other => LinkageError::Batch(other),
-    })?;
+    let packed = packed.map_err(|e| from_batch(e, len))?;
     let mut points = packed.iter();
     let mut tuples = Vec::with_capacity(count);
     for pair in batch.labels.chunks_exact(2) {

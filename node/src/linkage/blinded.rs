@@ -164,16 +164,14 @@ pub fn reblind_tuples(
         reblind_received(key, &packed_bytes(&tuples), &BatchRules::exactly(count).unique())
             .map_err(|e| from_batch(e, len))?;
     let mut points = reblinded.iter();
-    let mut out = Vec::with_capacity(tuples.len());
-    for tuple in tuples {
-        let mut new: Vec<BlindedPoint> = points.by_ref().take(len).collect();
-        for group in new.chunks_mut(layout.slots()) {
-            shuffle(group, rng)?;
-        }
-        out.push(BlindedTuple { label: tuple.label, points: new });
-    }
-    sort_by_bytes(&mut out);
-    Ok(out)
+    let out = tuples
+        .into_iter()
+        .map(|tuple| BlindedTuple {
+            label: tuple.label,
+            points: points.by_ref().take(len).collect(),
+        })
+        .collect();
+    permute_slots_and_sort(out, layout, rng)
 }
 
 /// The second half of [`reblind_tuples`] for tuples already reblinded as they were received
@@ -215,78 +213,18 @@ pub fn check_received(
     PackedPoints::from_bytes(packed_bytes(tuples), &rules).map_err(|e| from_batch(e, len))?;
     // §8: tuples travel sorted by their bytes, so their order carries nothing. An unsorted
     // message could carry an order, a handle back to the sender's records.
-    if let Some(i) = tuples.windows(2).position(|w| by_bytes(&w[0], &w[1]).is_gt()) {
-        return Err(LinkageError::NotSorted { index: i + 1 });
-    }
-    Ok(())
+    check_sorted(tuples)
 }
 
 /// Whether two messages carry the same labels the same number of times (§8 step 5: M3 must
 /// keep M2's labels, only reordered).
-pub fn same_label_multiset(a: &[BlindedTuple], b: &[BlindedTuple]) -> bool {
-    fn sorted(tuples: &[BlindedTuple]) -> Vec<&Label> {
-        let mut labels: Vec<&Label> = tuples.iter().map(|t| &t.label).collect();
+pub fn same_label_multiset(a: &[Label], b: &[Label]) -> bool {
+    fn sorted(labels: &[Label]) -> Vec<&Label> {
+        let mut labels: Vec<&Label> = labels.iter().collect();
         labels.sort_unstable();
         labels
     }
     a.len() == b.len() && sorted(a) == sorted(b)
-}
-
-/// The wire form: every tuple's points packed in order (n × tuple length × 32 bytes) and one
-/// label index per tuple into `policy`'s vocabulary in its sorted order, which both sides must
-/// share. Refuses a label outside the vocabulary.
-pub fn pack(
-    tuples: &[BlindedTuple],
-    policy: &LabelPolicy,
-) -> Result<(Vec<u8>, Vec<u16>), LinkageError> {
-    let vocabulary = policy.vocabulary();
-    if vocabulary.len() > usize::from(u16::MAX) + 1 {
-        return Err(LinkageError::VocabularyTooLarge { len: vocabulary.len() });
-    }
-    let index: HashMap<&Label, u16> = vocabulary.iter().zip(0..=u16::MAX).collect();
-    let labels = tuples
-        .iter()
-        .map(|t| {
-            index
-                .get(&t.label)
-                .copied()
-                .ok_or_else(|| LinkageError::LabelNotInVocabulary(t.label.clone()))
-        })
-        .collect::<Result<Vec<u16>, _>>()?;
-    Ok((packed_bytes(tuples), labels))
-}
-
-/// Reads [`pack`]'s wire form back: the bytes must hold exactly `labels.len()` tuples of the
-/// layout's length, every label index must be in the vocabulary, and every point must decode,
-/// not be the identity and not repeat. Apply the size cap with [`check_received`] (or on
-/// `labels.len()` before calling).
-pub fn unpack(
-    bytes: Vec<u8>,
-    labels: &[u16],
-    layout: &TupleLayout,
-    policy: &LabelPolicy,
-) -> Result<Vec<BlindedTuple>, LinkageError> {
-    let vocabulary: Vec<&Label> = policy.vocabulary().iter().collect();
-    let labels = labels
-        .iter()
-        .map(|&index| {
-            vocabulary
-                .get(usize::from(index))
-                .copied()
-                .ok_or(LinkageError::LabelIndexOutOfRange { index, len: vocabulary.len() })
-        })
-        .collect::<Result<Vec<&Label>, _>>()?;
-    let len = layout.tuple_len();
-    let rules = BatchRules::exactly(labels.len().saturating_mul(len)).unique();
-    let packed = PackedPoints::from_bytes(bytes, &rules).map_err(|e| from_batch(e, len))?;
-    let mut points = packed.iter();
-    Ok(labels
-        .into_iter()
-        .map(|label| BlindedTuple {
-            label: label.clone(),
-            points: points.by_ref().take(len).collect(),
-        })
-        .collect())
 }
 
 /// Refuses a tuple whose length is not the layout's.
@@ -336,7 +274,7 @@ pub fn by_bytes(a: &BlindedTuple, b: &BlindedTuple) -> std::cmp::Ordering {
 }
 
 /// A batch refusal in tuple terms, for tuples of `len` points packed one after another.
-fn from_batch(error: BatchError, len: usize) -> LinkageError {
+pub(crate) fn from_batch(error: BatchError, len: usize) -> LinkageError {
     let len = len.max(1);
     match error {
         BatchError::Point { index, source } => {

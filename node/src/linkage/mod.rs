@@ -26,7 +26,7 @@
 //! - [`probabilistic`]: a Fellegi–Sunter matcher behind the same seam (issue 6, not yet wired
 //!   into the nodes).
 //! - [`blinded`]: [`BlindedTuple`], [`blind_tuples`], [`reblind_tuples`], the receiver's
-//!   [`check_received`] and [`same_label_multiset`], and the wire form ([`pack`], [`unpack`]).
+//!   [`check_received`] and [`same_label_multiset`] (the wire form is `link::wire`).
 //! - [`error`]: [`LinkageError`], why a step refused its input.
 //!
 //! # One side's steps
@@ -60,7 +60,7 @@ pub mod window;
 
 pub use blinded::{
     BlindedTuple, blind_tuples, blind_tuples_in_order, by_bytes, check_received, check_sorted,
-    pack, permute_slots_and_sort, reblind_tuples, same_label_multiset, unpack,
+    permute_slots_and_sort, reblind_tuples, same_label_multiset,
 };
 pub use error::LinkageError;
 pub use keys::{KeySelection, SLOT_MESSAGE_DOMAIN, SlotMessage, slot_messages};

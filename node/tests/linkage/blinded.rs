@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use fedlink_node::linkage::{
-    BlindedTuple, blind_tuples, check_received, pack, reblind_tuples, same_label_multiset, unpack,
+    BlindedTuple, blind_tuples, check_received, reblind_tuples, same_label_multiset,
 };
 use fedlink_proto::blind::{BatchError, BlindedPoint, BlindingKey, PointError};
 
@@ -59,7 +59,9 @@ fn shared_keys_meet_after_both_keys_in_either_order() {
     check_received(&m2, &layout, &policy(), 10).unwrap();
     let m3 = reblind_tuples(&a, m2.clone(), &layout, &mut Seeded(4)).unwrap();
     check_received(&m3, &layout, &policy(), 10).unwrap();
-    assert!(same_label_multiset(&m2, &m3));
+    let labels =
+        |t: &[BlindedTuple]| t.iter().map(BlindedTuple::label).cloned().collect::<Vec<_>>();
+    assert!(same_label_multiset(&labels(&m2), &labels(&m3)));
 
     let met = points(&m3);
     assert_eq!(points(&ab).intersection(&met).count(), 2);
@@ -205,43 +207,60 @@ fn check_received_refuses_bad_messages() {
 fn same_label_multiset_catches_a_changed_or_dropped_label() {
     let (layout, m) = message();
     let m3 = reblind_tuples(&key(), m.clone(), &layout, &mut Seeded(1)).unwrap();
-    assert!(same_label_multiset(&m, &m3));
-    assert!(!same_label_multiset(&m, &altered(&m3, 1, Some(label("other")), |_| ())));
-    assert!(!same_label_multiset(&m, &m3[1..]));
+    let labels =
+        |t: &[BlindedTuple]| t.iter().map(BlindedTuple::label).cloned().collect::<Vec<_>>();
+    assert!(same_label_multiset(&labels(&m), &labels(&m3)));
+    let other = altered(&m3, 1, Some(label("other")), |_| ());
+    assert!(!same_label_multiset(&labels(&m), &labels(&other)));
+    assert!(!same_label_multiset(&labels(&m), &labels(&m3[1..])));
     let mut doubled = m3.clone();
     doubled[0] = BlindedTuple::new(m3[1].label().clone(), m3[0].points().to_vec());
-    assert!(same_label_multiset(&m, &doubled), "all three are labelled \"all\"");
+    assert!(same_label_multiset(&labels(&m), &labels(&doubled)), "all three are labelled \"all\"");
 }
 
+/// The wire form the nodes use (`link::wire`): a batch round-trips, and a receiver refuses a
+/// label index out of range, a truncated batch, more tuples than its cap, a repeated point and
+/// a label outside its vocabulary.
 #[test]
-fn pack_and_unpack_round_trip_and_refuse() {
+fn a_tuple_batch_round_trips_and_is_refused_when_malformed() {
+    use fedlink_node::link::wire::{decode_batch, encode_batch};
     let (layout, m) = message();
     let m = altered(&m, 1, Some(label("other")), |_| ());
-    let (bytes, labels) = pack(&m, &policy()).unwrap();
-    assert_eq!(bytes.len(), 3 * 4 * 32);
-    assert_eq!(labels.iter().filter(|&&i| i == 1).count(), 1, "\"other\" sorts second");
-    assert_eq!(unpack(bytes.clone(), &labels, &layout, &policy()).unwrap(), m);
+    let batch = encode_batch(&m, &layout);
+    assert_eq!(batch.points.len(), 3 * 4 * 32);
+    assert_eq!(batch.vocabulary, ["all", "other"], "the labels present, sorted");
+    assert_eq!(decode_batch(batch.clone(), &layout, &policy(), 3, None).unwrap(), m);
 
+    let mut out_of_range = batch.clone();
+    out_of_range.labels[2..4].copy_from_slice(&2u16.to_be_bytes());
     assert_eq!(
-        unpack(bytes.clone(), &[0, 2, 0], &layout, &policy()),
+        decode_batch(out_of_range, &layout, &policy(), 3, None),
         Err(LinkageError::LabelIndexOutOfRange { index: 2, len: 2 })
     );
+    let mut truncated = batch.clone();
+    truncated.points.pop();
     assert_eq!(
-        unpack(bytes[..bytes.len() - 1].to_vec(), &labels, &layout, &policy()),
+        decode_batch(truncated, &layout, &policy(), 3, None),
         Err(LinkageError::Batch(BatchError::BadLength { len: 3 * 4 * 32 - 1 }))
     );
     assert_eq!(
-        unpack(bytes.clone(), &labels[..2], &layout, &policy()),
-        Err(LinkageError::Batch(BatchError::TooMany { count: 12, max: 8 }))
+        decode_batch(batch.clone(), &layout, &policy(), 2, None),
+        Err(LinkageError::TooManyTuples { count: 3, max: 2 })
     );
-    let mut repeated = bytes;
-    repeated.copy_within(0..32, 32);
+    let mut repeated = batch.clone();
+    repeated.points.copy_within(0..32, 32);
+    assert!(
+        matches!(
+            decode_batch(repeated, &layout, &policy(), 3, None),
+            Err(LinkageError::RepeatedValue { .. } | LinkageError::NotSorted { .. })
+        ),
+        "a repeated point is refused"
+    );
+    let secret = encode_batch(&altered(&m, 0, Some(label("secret")), |_| ()), &layout);
     assert_eq!(
-        unpack(repeated, &labels, &layout, &policy()),
-        Err(LinkageError::RepeatedValue { first: 0, second: 0 })
+        decode_batch(secret, &layout, &policy(), 3, None),
+        Err(LinkageError::LabelNotInVocabulary(label("secret")))
     );
-    let secret = altered(&m, 0, Some(label("secret")), |_| ());
-    assert_eq!(pack(&secret, &policy()), Err(LinkageError::LabelNotInVocabulary(label("secret"))));
 }
 
 /// A's reblinding permutes the slots of each key type afresh: the same tuple reblinded twice
