@@ -19,10 +19,13 @@ use crate::util::{NodeProcess, TestFederation, audit_entries, run, text};
 /// The purpose every test query states and every test rule serves.
 pub const PURPOSE: &str = "HMICFRS-R2-DEATH-ANALYSIS";
 
-/// The police cohort dataset: one row per cohort member and index date.
-const POLICE_SCHEMA: &str = r#"
-name = "cohort"
-description = "adversarial test cohort"
+/// Both sides' datasets have one shape: the police cohort (one row per cohort member and index
+/// date) and the ICB's ED attendances (the event date being the attendance).
+fn schema(name: &str, description: &str) -> String {
+    format!(
+        r#"
+name = "{name}"
+description = "{description}"
 subject = "person"
 
 [[column]]
@@ -60,50 +63,9 @@ role = "category"
 [[column]]
 name = "lbl"
 role = "category"
-"#;
-
-/// The ICB's ED attendances: the same columns, the event date being the attendance.
-const ICB_SCHEMA: &str = r#"
-name = "ed"
-description = "adversarial test ED attendances"
-subject = "person"
-
-[[column]]
-name = "ref"
-role = "record_id"
-
-[[column]]
-name = "nhs"
-role = "nhs_number"
-
-[[column]]
-name = "given"
-role = "forenames"
-
-[[column]]
-name = "family"
-role = "surname"
-
-[[column]]
-name = "dob"
-role = "dob"
-
-[[column]]
-name = "postcode"
-role = "postcode"
-
-[[column]]
-name = "day"
-role = "event_date"
-
-[[column]]
-name = "grp"
-role = "category"
-
-[[column]]
-name = "lbl"
-role = "category"
-"#;
+"#
+    )
+}
 
 /// The key types every test rule allows and most test queries ask for.
 pub const KEY_TYPES: &str = r#"["nhs", "name_dob", "init_sur_dob", "sur_dob_pcd"]"#;
@@ -340,8 +302,20 @@ impl LinkFed {
     pub fn start(setup: &Setup) -> LinkFed {
         let fed = TestFederation::new();
         let nodes = [
-            ("police", "cohort", POLICE_SCHEMA, csv(&setup.police), police_policy(setup)),
-            ("icb", "ed", ICB_SCHEMA, csv(&setup.icb), icb_policy(setup)),
+            (
+                "police",
+                "cohort",
+                schema("cohort", "adversarial test cohort"),
+                csv(&setup.police),
+                police_policy(setup),
+            ),
+            (
+                "icb",
+                "ed",
+                schema("ed", "adversarial test ED attendances"),
+                csv(&setup.icb),
+                icb_policy(setup),
+            ),
         ];
         for (node, dataset, schema, extract, rules) in nodes {
             let dir = fed.member_dir(node);
