@@ -94,7 +94,8 @@ fn person_level_and_unlisted_labels_are_refused() {
     let (rule, message, at) = refusal(&unlisted, "police");
     eprintln!("labels outside the cohort vocabulary: police refused at {at} by {rule}: {message}");
     assert_eq!(rule, "policy.linkage.labels", "{message}");
-    assert!(message.contains("ROW-"), "{message}");
+    assert!(message.contains("not in this node's label vocabulary"), "{message}");
+    assert!(!message.contains("ROW-"), "a refusal never repeats a label value: {message}");
 
     // A label the police allow but the computing node's vocabulary lacks: the ICB refuses M1.
     let zebra = run(count_query(&["grp=zebra"], Some("lbl")));
@@ -102,7 +103,8 @@ fn person_level_and_unlisted_labels_are_refused() {
     eprintln!("a label outside the ICB's vocabulary: ICB refused at {at} by {rule}: {message}");
     // Labels must come from a vocabulary both policies allow: the ICB's own rule refuses it.
     assert_eq!(rule, "policy.linkage.labels", "{message}");
-    assert!(message.contains("LABEL-ZEBRA"), "{message}");
+    assert!(message.contains("not in this node's label vocabulary"), "{message}");
+    assert!(!message.contains("LABEL-ZEBRA"), "a refusal never repeats a label value: {message}");
 
     // A fine partner label: each ICB attendance its own h.
     let fine = run(count_query_with(KEY_TYPES, &["grp=base"], None, Some("lbl")));

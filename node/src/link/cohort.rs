@@ -15,7 +15,7 @@ use fedlink_proto::relay::{Handshake, SecureChannel};
 use super::inputs::{check_cap, dummy_counts, max_tuples, read_side};
 use super::plan::LinkPlan;
 use super::wire::{self, decode_batch, decode_flags, encode_batch, payload, read_payload};
-use super::{StepError, Stepped, digest_line, finish_handshake, open_one, own_labels, seal};
+use super::{StepError, Stepped, digest_line, finish_handshake, open_one, seal};
 use crate::gate::Logged;
 use crate::linkage::subjects::{Labelling, cohort_subjects, row_subjects};
 use crate::linkage::{
@@ -129,8 +129,8 @@ impl CohortSession {
         let blinded = if plan.request.kind == LinkKind::FlagBack {
             // One tuple per row, no dummies: B answers exactly one flag per tuple, and A maps
             // them back through the order it remembers (F6).
-            let rows =
-                row_subjects(&rows, &plan.selection, window, &plan.labels).map_err(own_labels)?;
+            let rows = row_subjects(&rows, &plan.selection, window, &plan.labels)
+                .map_err(StepError::from)?;
             check_cap(plan, rows.subjects.len())?;
             let built = build_tuples(&rows.subjects, layout, &mut rng)?;
             let in_order = blind_tuples_in_order(&self.key, &session_id, layout, built.tuples)?;
@@ -145,12 +145,12 @@ impl CohortSession {
             let labelling =
                 if plan.side.label_column.is_some() { Labelling::Column } else { Labelling::All };
             let subjects = cohort_subjects(&rows, &plan.selection, window, labelling, &plan.labels)
-                .map_err(own_labels)?;
+                .map_err(StepError::from)?;
             check_cap(plan, subjects.subjects.len())?;
             let classes = plan
                 .labels
                 .check_classes(subjects.subjects.iter().map(|s| &s.label))
-                .map_err(own_labels)?;
+                .map_err(StepError::from)?;
             let mut tuples = build_tuples(&subjects.subjects, layout, &mut rng)?.tuples;
             tuples.extend(dummy_tuples(
                 layout,

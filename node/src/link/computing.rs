@@ -16,9 +16,7 @@ use super::inputs::{check_cap, dummy_counts, max_tuples, read_side};
 use super::plan::LinkPlan;
 use super::release::linked_table;
 use super::wire::{self, decode_batch, encode_batch, encode_flags, payload, read_payload};
-use super::{
-    StepError, Stepped, digest_line, finish_handshake, open_one, own_labels, peer_key, seal,
-};
+use super::{StepError, Stepped, digest_line, finish_handshake, open_one, peer_key, seal};
 use crate::approvals::{ApprovalRequest, ApprovalState, ApprovalStore};
 use crate::gate::Logged;
 use crate::linkage::subjects::{Labelling, partner_subjects};
@@ -170,12 +168,12 @@ impl ComputingSession {
             if plan.side.label_column.is_some() { Labelling::Column } else { Labelling::All };
         let subjects =
             partner_subjects(&rows, &plan.selection, plan.window.as_ref(), labelling, &plan.labels)
-                .map_err(own_labels)?;
+                .map_err(StepError::from)?;
         check_cap(plan, subjects.subjects.len())?;
         let classes = plan
             .labels
             .check_classes(subjects.subjects.iter().map(|s| &s.label))
-            .map_err(own_labels)?;
+            .map_err(StepError::from)?;
         let layout = &plan.partner_layout;
         let mut rng = OsRandom::new();
         let mut tuples = build_tuples(&subjects.subjects, layout, &mut rng)?.tuples;

@@ -76,38 +76,30 @@ impl From<LinkageError> for StepError {
     /// A label the node's `[[linkage]]` label rules refuse — a class with fewer than k_min
     /// real subjects, a label outside the vocabulary, a subject without a label — is a policy
     /// refusal named `policy.linkage.labels`, whether the labels are the node's own or a
-    /// peer's; anything else wrong with the linkage input is a protocol refusal of the message.
+    /// peer's. Its message never repeats the label: a label is a category value of some
+    /// partner's data, and the refusal goes to the coordinator, past disclosure control.
+    /// Anything else wrong with the linkage input is a protocol refusal of the message.
     fn from(e: LinkageError) -> Self {
-        match e {
-            LinkageError::LabelClassTooSmall { .. }
-            | LinkageError::LabelNotInVocabulary(_)
-            | LinkageError::MissingLabel
-            | LinkageError::InvalidLabel(_) => StepError::Refused(Refusal::LinkageNotAllowed {
+        let labels = |problem: String| {
+            StepError::Refused(Refusal::LinkageNotAllowed {
                 rule: "policy.linkage.labels",
-                problem: e.to_string(),
-            }),
+                problem,
+            })
+        };
+        match e {
+            LinkageError::LabelClassTooSmall { k_min, .. } => labels(format!(
+                "a label class holds fewer than {k_min} real subjects; coarsen or merge it"
+            )),
+            LinkageError::LabelNotInVocabulary(_) | LinkageError::InvalidLabel(_) => labels(
+                "a label is not in this node's label vocabulary (the value is not repeated here)"
+                    .into(),
+            ),
+            LinkageError::MissingLabel => labels(e.to_string()),
             e => StepError::Refused(Refusal::LinkageProtocol {
                 rule: "linkage.message",
                 problem: e.to_string(),
             }),
         }
-    }
-}
-
-/// Refuses this node's own side under its label rule: a label its vocabulary lacks, a row
-/// without a label, or a class with fewer than k real subjects is the node's policy refusing
-/// the labelling the query asked for (`policy.linkage.labels`, F2, F5), not a peer or the relay
-/// breaking the protocol. Other errors keep their usual mapping.
-pub fn own_labels(e: LinkageError) -> StepError {
-    match e {
-        LinkageError::LabelNotInVocabulary(_)
-        | LinkageError::LabelClassTooSmall { .. }
-        | LinkageError::MissingLabel
-        | LinkageError::InvalidLabel(_) => StepError::Refused(Refusal::LinkageNotAllowed {
-            rule: "policy.linkage.labels",
-            problem: e.to_string(),
-        }),
-        other => other.into(),
     }
 }
 
@@ -364,5 +356,20 @@ mod tests {
         assert_eq!(rule_of(LinkageError::MissingLabel), "policy.linkage.labels");
         assert_eq!(rule_of(LinkageError::NotSorted { index: 1 }), "linkage.message");
         assert_eq!(rule_of(LinkageError::RepeatedValue { first: 0, second: 1 }), "linkage.message");
+    }
+
+    /// A refusal goes to the coordinator: it never repeats a label, a partner's category value.
+    #[test]
+    fn label_refusals_never_repeat_the_label() {
+        let value = "WARD-E05000123";
+        let label = Label::new(value).expect("label");
+        for e in [
+            LinkageError::LabelClassTooSmall { label: label.clone(), k_min: 5 },
+            LinkageError::LabelNotInVocabulary(label),
+            LinkageError::InvalidLabel(value.into()),
+        ] {
+            let StepError::Refused(r) = StepError::from(e) else { panic!("a refusal") };
+            assert!(!r.to_string().contains(value), "{r}");
+        }
     }
 }
