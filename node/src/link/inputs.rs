@@ -58,7 +58,9 @@ pub fn check_cap(plan: &LinkPlan, subjects: usize) -> Result<(), StepError> {
         return Err(StepError::Refused(Refusal::LinkageNotAllowed {
             rule: "policy.linkage.caps",
             problem: format!(
-                "the side would send {subjects} subjects; dataset {:?} allows {max} per query",
+                // Not the number itself: an exact count of a filtered side would reach the
+                // coordinator past noise and disclosure control.
+                "the side has more subjects than the {max} dataset {:?} allows per query",
                 plan.side.dataset
             ),
         }));
