@@ -5,7 +5,7 @@
 //! operator at the ICB approves — here the demo plays that operator, approving through the same
 //! approvals store `fedlink node approvals approve` uses, after the request is logged there.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -73,13 +73,15 @@ struct Approver {
 impl Approver {
     fn start(icb_config: &Path) -> Result<Self> {
         let settings = NodeSettings::load(icb_config)?;
-        let store_path: PathBuf = settings.data_dir.join("approvals.db");
+        // The same store the node records requests in (cross-process safe), opened once.
+        let store = ApprovalStore::open(&fedlink_node::approvals::path_in(&settings.data_dir))
+            .context("opening the ICB's approvals store")?;
         let policy = settings.policy;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
             while !flag.load(Ordering::Relaxed) {
-                approve_pending(&store_path, &policy);
+                approve_pending(&store, &policy);
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
@@ -92,11 +94,7 @@ impl Approver {
     }
 }
 
-fn approve_pending(store_path: &Path, policy: &fedlink_node::policy::Policy) {
-    if !store_path.exists() {
-        return;
-    }
-    let Ok(store) = ApprovalStore::open(store_path) else { return };
+fn approve_pending(store: &ApprovalStore, policy: &fedlink_node::policy::Policy) {
     let now = fedlink_proto::clock::Clock::now(&fedlink_proto::clock::SystemClock::new()).0;
     let Ok(pending) = store.list(true, now) else { return };
     for record in pending {

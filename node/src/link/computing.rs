@@ -306,7 +306,7 @@ impl ComputingSession {
     fn await_approval(&self, state: &NodeState, rows: usize) -> Result<String, StepError> {
         let checked = self.logged.query().checked();
         let env = checked.envelope();
-        let store = ApprovalStore::open(&state.data_dir.join("approvals.db"))
+        let store = ApprovalStore::open(&crate::approvals::path_in(&state.data_dir))
             .map_err(|e| crate::error::NodeError::Internal(format!("approvals store: {e}")))?;
         let request = ApprovalRequest {
             query_hash: checked.hash(),
