@@ -23,6 +23,8 @@
 //!   compiled as aggregates compile them, identifiers rebuilt through the normalisers.
 //! - [`subjects`]: rows into [`Subject`]s: cohort subjects with their windows unioned, partner
 //!   subjects, one subject per row for flag-back, and their labels.
+//! - [`calibration`]: the calibrated model of F18 — within-file u, a fit on a calibration run,
+//!   stored versioned, and the [`calibration::CalibratedMatcher`] later queries read it through.
 //! - [`probabilistic`]: a Fellegi–Sunter matcher behind the same seam (issue 6, not yet wired
 //!   into the nodes).
 //! - [`blinded`]: [`BlindedTuple`], [`blind_tuples`], [`reblind_tuples`], the receiver's
@@ -46,6 +48,7 @@
 
 pub mod blinded;
 mod calendar;
+pub mod calibration;
 pub mod error;
 pub mod keys;
 pub mod label;
