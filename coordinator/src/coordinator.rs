@@ -191,7 +191,7 @@ impl Coordinator {
         }
         let listed: Vec<NodeRole> = roles.iter().map(|(_, role)| *role).collect();
         let fits = match request.kind {
-            LinkKind::Count | LinkKind::FlagBack => {
+            LinkKind::Count | LinkKind::FlagBack | LinkKind::Calibrate => {
                 listed == [NodeRole::Cohort, NodeRole::Computing]
             }
             LinkKind::Overlap => {
@@ -205,7 +205,9 @@ impl Coordinator {
                 "a {} query is scheduled {}, not {listed:?}",
                 request.kind.mode().name(),
                 match request.kind {
-                    LinkKind::Count | LinkKind::FlagBack => "[Cohort, Computing]",
+                    LinkKind::Count | LinkKind::FlagBack | LinkKind::Calibrate => {
+                        "[Cohort, Computing]"
+                    }
                     LinkKind::Overlap => "as two or more Blinders, then one Computing node",
                 }
             )));

@@ -67,6 +67,9 @@ pub struct Modes {
     /// Take part in overlap matrices.
     #[serde(default)]
     pub overlap: bool,
+    /// Take part in calibration runs, as the `[[linkage]]` rules' `matcher` sections allow.
+    #[serde(default)]
+    pub calibrate: bool,
 }
 
 /// A policy file as written.
@@ -210,6 +213,7 @@ impl Policy {
             Mode::LinkedCount => self.modes.linked_count,
             Mode::FlagBack => self.modes.flag_back,
             Mode::Overlap => self.modes.overlap,
+            Mode::Calibrate => self.modes.calibrate,
         };
         if !enabled {
             return Err(Refusal::ModeNotEnabled { mode: env.mode.name().to_string() });

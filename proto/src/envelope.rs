@@ -110,6 +110,8 @@ pub enum Mode {
     LinkedCount,
     /// Overlap across several agencies.
     Overlap,
+    /// A calibration run: the computing node fits and stores its linkage model (F18).
+    Calibrate,
 }
 
 impl Mode {
@@ -121,6 +123,7 @@ impl Mode {
             Mode::FlagBack => "flag-back",
             Mode::LinkedCount => "linked-count",
             Mode::Overlap => "overlap",
+            Mode::Calibrate => "calibrate",
         }
     }
 }
@@ -569,6 +572,7 @@ fn mode_from_pb(value: i32) -> Result<Mode, Refusal> {
         Ok(pb::Mode::LinkedCount) => Ok(Mode::LinkedCount),
         Ok(pb::Mode::FlagBack) => Ok(Mode::FlagBack),
         Ok(pb::Mode::Overlap) => Ok(Mode::Overlap),
+        Ok(pb::Mode::Calibrate) => Ok(Mode::Calibrate),
         Ok(pb::Mode::Unspecified) => Err(Refusal::Malformed { problem: "mode is missing".into() }),
         Err(_) => Err(Refusal::Malformed { problem: format!("mode has unknown value {value}") }),
     }
@@ -582,6 +586,7 @@ pub fn mode_to_pb(mode: Mode) -> pb::Mode {
         Mode::LinkedCount => pb::Mode::LinkedCount,
         Mode::FlagBack => pb::Mode::FlagBack,
         Mode::Overlap => pb::Mode::Overlap,
+        Mode::Calibrate => pb::Mode::Calibrate,
     }
 }
 

@@ -26,6 +26,9 @@ pub enum LinkKind {
     FlagBack,
     /// Counts of subjects known to each combination of three or more agencies.
     Overlap,
+    /// A calibration run over two whole datasets: the computing node fits its model and
+    /// stores it; nothing is released (design-review F18).
+    Calibrate,
 }
 
 impl LinkKind {
@@ -35,6 +38,7 @@ impl LinkKind {
             LinkKind::Count => Mode::LinkedCount,
             LinkKind::FlagBack => Mode::FlagBack,
             LinkKind::Overlap => Mode::Overlap,
+            LinkKind::Calibrate => Mode::Calibrate,
         }
     }
 
@@ -44,6 +48,7 @@ impl LinkKind {
             Mode::LinkedCount => Some(LinkKind::Count),
             Mode::FlagBack => Some(LinkKind::FlagBack),
             Mode::Overlap => Some(LinkKind::Overlap),
+            Mode::Calibrate => Some(LinkKind::Calibrate),
             Mode::Describe | Mode::Aggregate => None,
         }
     }
@@ -144,7 +149,7 @@ impl LinkRequest {
             }
         }
         let (min_sides, max_sides) = match kind {
-            LinkKind::Count | LinkKind::FlagBack => (2, 2),
+            LinkKind::Count | LinkKind::FlagBack | LinkKind::Calibrate => (2, 2),
             LinkKind::Overlap => (3, MAX_SIDES),
         };
         if !(min_sides..=max_sides).contains(&wire.sides.len()) {

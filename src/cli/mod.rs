@@ -7,6 +7,7 @@
 
 pub mod approvals;
 pub mod audit;
+pub mod calibrations;
 pub mod coordinator;
 pub mod county;
 pub mod demo;
@@ -100,6 +101,9 @@ pub enum NodeCommand {
     /// the policy refuses the approval; 2 on an error such as an unreadable config.
     #[command(subcommand)]
     Approvals(approvals::ApprovalsCommand),
+    /// List the linkage models this node stored after calibration runs (versions, digests,
+    /// m, u and weights per key type)
+    Calibrations(calibrations::CalibrationsArgs),
 }
 
 /// `fedlink coordinator …`
@@ -225,6 +229,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::Success)
         }
         Command::Node(NodeCommand::Approvals(command)) => approvals::run(&command),
+        Command::Node(NodeCommand::Calibrations(args)) => calibrations::run(&args),
         Command::Coordinator(CoordinatorCommand::Describe(args)) => {
             coordinator::describe(&args).await
         }

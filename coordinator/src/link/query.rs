@@ -113,6 +113,7 @@ enum RawKind {
     Count,
     FlagBack,
     Overlap,
+    Calibrate,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -170,6 +171,7 @@ impl LinkQuery {
             RawKind::Count => LinkKind::Count,
             RawKind::FlagBack => LinkKind::FlagBack,
             RawKind::Overlap => LinkKind::Overlap,
+            RawKind::Calibrate => LinkKind::Calibrate,
         };
         let unit = match raw.unit {
             RawUnit::Person => LinkUnit::Person,
@@ -183,7 +185,7 @@ impl LinkQuery {
             return Err(fail("window", "empty; leave it out for no time window".into()));
         }
         let (min, max) = match kind {
-            LinkKind::Count | LinkKind::FlagBack => (2, 2),
+            LinkKind::Count | LinkKind::FlagBack | LinkKind::Calibrate => (2, 2),
             LinkKind::Overlap => (3, MAX_SIDES),
         };
         if !(min..=max).contains(&raw.side.len()) {
@@ -388,6 +390,7 @@ pub fn kind_name(kind: LinkKind) -> &'static str {
         LinkKind::Count => "count",
         LinkKind::FlagBack => "flag_back",
         LinkKind::Overlap => "overlap",
+        LinkKind::Calibrate => "calibrate",
     }
 }
 

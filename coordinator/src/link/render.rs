@@ -12,6 +12,7 @@ use super::query::kind_name;
 use super::result::{FlagRow, LinkedRelease, PartAnswer};
 use super::{LinkRun, NodePart, PartStatus};
 use crate::grid::{Align, aligned, csv_line, thousands};
+use crate::table::Released;
 use crate::table::render::{Format, csv_pair, json_value, text};
 
 /// A role as shown.
@@ -39,6 +40,13 @@ pub fn status_line(status: &PartStatus) -> String {
                 PartAnswer::Contributed { digests } => {
                     format!("contributed ({digests} message digests logged)")
                 }
+                PartAnswer::Calibrated(stored) => format!(
+                    "stored calibration v{} of {} (key types {}; sha256 {})",
+                    stored.version,
+                    stored.dataset,
+                    stored.key_types.join(", "),
+                    stored.sha256
+                ),
             },
             receipt.leaf_index,
             receipt.checkpoint.size
@@ -99,6 +107,7 @@ impl LinkRun {
             LinkKind::Count => "Linked count",
             LinkKind::FlagBack => "Flag-back",
             LinkKind::Overlap => "Overlap",
+            LinkKind::Calibrate => "Calibration run",
         };
         let unit = match r.unit {
             LinkUnit::Person => "persons",
@@ -162,6 +171,15 @@ impl LinkRun {
                 let [value, suppressed] = csv_pair(*links);
                 quality.push_str(&csv_line(&[pass.as_str(), &value, &suppressed]));
             }
+            if let Some((expected_true, expected_missed)) = release.expected {
+                for (name, value) in [
+                    ("expected_true_links", expected_true),
+                    ("expected_missed_links", expected_missed),
+                ] {
+                    let [value, suppressed] = csv_pair(value);
+                    quality.push_str(&csv_line(&[name, &value, &suppressed]));
+                }
+            }
             blocks.push(format!("# quality\n{quality}"));
             let mut sizes = csv_line(&["member", "tuples"]);
             for (member, tuples) in &release.sizes {
@@ -215,6 +233,13 @@ impl LinkRun {
             "quality": release.map(|rel| rel.quality.iter().map(|(pass, links)| {
                 json!({ "pass": pass, "links": json_value(*links) })
             }).collect::<Vec<_>>()),
+            "matcher": release.map(|rel| rel.matcher.clone()),
+            "model_estimates": release.and_then(|rel| rel.expected).map(|(t, m)| json!({
+                "expected_true_links": json_value(t),
+                "expected_missed_links": json_value(m),
+                "estimated_precision": estimated_precision(release, t),
+                "estimated_recall": estimated_recall(t, m),
+            })),
             "sizes": release.map(|rel| rel.sizes.iter().map(|(member, tuples)| {
                 json!({ "member": member, "tuples": tuples })
             }).collect::<Vec<_>>()),
@@ -253,6 +278,22 @@ fn release_text(release: &LinkedRelease) -> String {
         grid.extend(release.quality.iter().map(|(pass, links)| vec![pass.clone(), text(*links)]));
         out.push_str(&aligned(&grid, &[Align::Left, Align::Right]));
     }
+    if !release.matcher.is_empty() {
+        out.push_str(&format!("Matcher: {}\n", release.matcher));
+    }
+    if let Some((expected_true, expected_missed)) = release.expected {
+        let ratio = |r: Option<f64>| {
+            r.map_or("not available (a figure is suppressed)".to_string(), |r| format!("{r:.2}"))
+        };
+        out.push_str(&format!(
+            "Model estimates (noised and protected like the table): expected true links {}, \
+             expected missed links {}; estimated precision {}, recall {}\n",
+            text(expected_true),
+            text(expected_missed),
+            ratio(estimated_precision(Some(release), expected_true)),
+            ratio(estimated_recall(expected_true, expected_missed)),
+        ));
+    }
     if !release.sizes.is_empty() {
         out.push_str("\nSide sizes (tuples each side sent, dummies included):\n");
         let mut grid = vec![vec!["member".to_string(), "tuples".to_string()]];
@@ -261,6 +302,21 @@ fn release_text(release: &LinkedRelease) -> String {
     }
     out.push('\n');
     out
+}
+
+/// The model's precision: expected true links over links made (the key-pass figures summed),
+/// when every figure was released; capped at 1, since both carry independent noise.
+fn estimated_precision(release: Option<&LinkedRelease>, expected_true: Released) -> Option<f64> {
+    let links: Option<u64> =
+        release?.quality.iter().map(|(_, links)| links.count()).sum::<Option<u64>>();
+    let (t, l) = (expected_true.count()?, links?);
+    (l > 0).then(|| (t as f64 / l as f64).min(1.0))
+}
+
+/// The model's recall: expected true links over expected true and missed links.
+fn estimated_recall(expected_true: Released, expected_missed: Released) -> Option<f64> {
+    let (t, m) = (expected_true.count()?, expected_missed.count()?);
+    (t + m > 0).then(|| t as f64 / (t + m) as f64)
 }
 
 /// Flag rows, then how many are set.

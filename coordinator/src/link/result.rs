@@ -26,6 +26,21 @@ pub enum PartAnswer {
         /// How many message digests it logged.
         digests: usize,
     },
+    /// The computing node of a calibration run stored its model (only this leaves it).
+    Calibrated(StoredCalibration),
+}
+
+/// What a calibration run's computing node says it stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCalibration {
+    /// Its dataset.
+    pub dataset: String,
+    /// The version stored.
+    pub version: u32,
+    /// The key types the model covers.
+    pub key_types: Vec<String>,
+    /// SHA-256 of the stored model file, hex.
+    pub sha256: String,
 }
 
 /// A computing node's release: the protected table, query-level linkage quality and the sizes
@@ -38,6 +53,11 @@ pub struct LinkedRelease {
     pub quality: Vec<(String, Released)>,
     /// Tuples each side sent (padded), as the computing node saw them.
     pub sizes: Vec<(String, u64)>,
+    /// The matcher that linked ("key-passes", or the calibrated model's version and digest).
+    pub matcher: String,
+    /// With a calibrated matcher, the model's expected true and missed links, protected like
+    /// the table.
+    pub expected: Option<(Released, Released)>,
 }
 
 /// One cohort row's flag, in the cohort node's own record order.
@@ -59,6 +79,7 @@ pub fn result_hash(result: &WireResult) -> [u8; 32] {
         WireResult::Table(table) => table.encode_to_vec(),
         WireResult::Flags(flags) => flags.encode_to_vec(),
         WireResult::Contributed(contribution) => contribution.encode_to_vec(),
+        WireResult::Calibrated(stored) => stored.encode_to_vec(),
     })
 }
 
@@ -74,6 +95,7 @@ pub fn parse_result(
     let expected = match (query.request.kind, role) {
         (LinkKind::Count | LinkKind::Overlap, NodeRole::Computing) => Gives::Table,
         (LinkKind::FlagBack, NodeRole::Cohort) => Gives::Flags,
+        (LinkKind::Calibrate, NodeRole::Computing) => Gives::Calibration,
         _ => Gives::Contribution,
     };
     let got = Gives::of(&result);
@@ -85,12 +107,41 @@ pub fn parse_result(
             .map(|r| PartAnswer::Table(Box::new(r))),
         WireResult::Flags(wire) => flags_from_wire(wire).map(PartAnswer::Flags),
         WireResult::Contributed(c) => Ok(PartAnswer::Contributed { digests: c.digests.len() }),
+        WireResult::Calibrated(c) => calibration_from_wire(c, query).map(PartAnswer::Calibrated),
     }
+}
+
+/// Parses a calibration note: the computing side's dataset, a version from 1, the query's key
+/// types, a 32-byte digest.
+fn calibration_from_wire(
+    wire: pb::CalibrationStored,
+    query: &LinkQuery,
+) -> Result<StoredCalibration, String> {
+    let computing = query.computing();
+    let dataset = query.request.side(computing).map(|s| s.dataset.as_str()).unwrap_or_default();
+    if wire.dataset != dataset {
+        return Err(format!("a calibration of {:?}, not of {dataset:?}", wire.dataset));
+    }
+    if wire.version == 0 {
+        return Err("a calibration version 0".into());
+    }
+    if wire.key_types != query.request.key_types {
+        return Err("a calibration over other key types than the query's".into());
+    }
+    let sha256: [u8; 32] =
+        wire.sha256.as_slice().try_into().map_err(|_| "a calibration digest not of 32 bytes")?;
+    Ok(StoredCalibration {
+        dataset: wire.dataset,
+        version: wire.version,
+        key_types: wire.key_types,
+        sha256: sha256.iter().map(|b| format!("{b:02x}")).collect(),
+    })
 }
 
 /// Which kind of result a part gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Gives {
+    Calibration,
     Contribution,
     Flags,
     Table,
@@ -102,11 +153,13 @@ impl Gives {
             WireResult::Table(_) => Gives::Table,
             WireResult::Flags(_) => Gives::Flags,
             WireResult::Contributed(_) => Gives::Contribution,
+            WireResult::Calibrated(_) => Gives::Calibration,
         }
     }
 
     fn name(self) -> &'static str {
         match self {
+            Gives::Calibration => "a stored calibration",
             Gives::Contribution => "a contribution",
             Gives::Flags => "flags",
             Gives::Table => "a table",
@@ -159,7 +212,15 @@ impl LinkedRelease {
                 Ok((s.member, s.tuples))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        Ok(Self { table, quality, sizes })
+        let expected = match (wire.expected_true_links, wire.expected_missed_links) {
+            (None, None) => None,
+            (true_links, missed) => Some((
+                Released::from_wire(true_links, "expected true links")
+                    .map_err(|e| e.to_string())?,
+                Released::from_wire(missed, "expected missed links").map_err(|e| e.to_string())?,
+            )),
+        };
+        Ok(Self { table, quality, sizes, matcher: wire.matcher, expected })
     }
 }
 

@@ -386,6 +386,8 @@ fn linked_table() -> WireResult {
             pb::SideSize { member: "police".into(), tuples: 40 },
             pb::SideSize { member: "icb".into(), tuples: 5200 },
         ],
+        matcher: "key-passes".into(),
+        ..Default::default()
     })
 }
 

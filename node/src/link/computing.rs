@@ -3,7 +3,10 @@
 //! own scalar, sends its own tuples as M2, checks M3 against M2 (same size, same label
 //! multiset, valid distinct points), matches the two doubly-blinded sides one-to-one and
 //! releases a DP-noised, protected table — or, for a flag-back, one flag and one label per M1
-//! tuple in M1's order, only after an operator here approved the request.
+//! tuple in M1's order, only after an operator here approved the request. With a `matcher`
+//! in its rule it links with its stored calibrated model and releases the model's quality
+//! estimates too; a calibration run ends instead by fitting a new model and storing it
+//! (issue 6, F18), releasing nothing but its version and digest.
 
 use fedlink_proto::blind::{BlindedPoint, BlindingKey};
 use fedlink_proto::envelope::sha256;
@@ -19,6 +22,7 @@ use super::wire::{self, decode_batch, encode_batch, encode_flags, payload, read_
 use super::{StepError, Stepped, digest_line, finish_handshake, open_one, peer_key, seal};
 use crate::approvals::{ApprovalRequest, ApprovalState, ApprovalStore};
 use crate::gate::Logged;
+use crate::linkage::calibration::{Calibration, WithinFile};
 use crate::linkage::subjects::{Labelling, partner_subjects};
 use crate::linkage::{
     BlindedTuple, Label, Matcher, Side, Tuple, UniqueKeyPasses, blind_tuples, build_tuples,
@@ -39,6 +43,8 @@ struct AfterM2 {
     m2_labels: Vec<Label>,
     /// Tuples in M1 and M2, for the released sizes.
     m1_len: usize,
+    /// For a calibration run: B's own within-file statistics, from its plaintext subjects.
+    within: Option<WithinFile>,
 }
 
 enum Phase {
@@ -170,6 +176,8 @@ impl ComputingSession {
             partner_subjects(&rows, &plan.selection, plan.window.as_ref(), labelling, &plan.labels)
                 .map_err(StepError::from)?;
         check_cap(plan, subjects.subjects.len())?;
+        let within = (plan.request.kind == LinkKind::Calibrate)
+            .then(|| WithinFile::of_subjects(&subjects.subjects, plan.partner_layout.key_types()));
         let classes = plan
             .labels
             .check_classes(subjects.subjects.iter().map(|s| &s.label))
@@ -203,6 +211,7 @@ impl ComputingSession {
             m1_len: cohort.len(),
             m2_labels: m2.iter().map(|t| t.label().clone()).collect(),
             cohort,
+            within,
         };
         Ok((message, after))
     }
@@ -236,11 +245,23 @@ impl ComputingSession {
             after.cohort.into_iter().map(BlindedTuple::into_tuple).collect();
         let partner: Vec<Tuple<BlindedPoint>> =
             m3.into_iter().map(BlindedTuple::into_tuple).collect();
-        let linkage = UniqueKeyPasses.link(
-            Side { layout: &plan.cohort_layout, tuples: &cohort },
-            Side { layout: &plan.partner_layout, tuples: &partner },
-        )?;
+        let cohort_side = Side { layout: &plan.cohort_layout, tuples: &cohort };
+        let partner_side = Side { layout: &plan.partner_layout, tuples: &partner };
         let peer = channel.context().peer().to_string();
+        if plan.request.kind == LinkKind::Calibrate {
+            let within = after.within.ok_or_else(|| {
+                protocol("linkage.session", "a calibration run kept no within-file statistics")
+            })?;
+            return self.store_calibration(state, &peer, cohort_side, partner_side, &within);
+        }
+        let (linkage, estimated) = match &plan.calibration {
+            Some(model) => {
+                let scored =
+                    model.stored.model.matcher()?.link_scored(cohort_side, partner_side)?;
+                (scored.linkage, Some(scored.quality))
+            }
+            None => (UniqueKeyPasses.link(cohort_side, partner_side)?, None),
+        };
 
         if plan.request.kind == LinkKind::FlagBack {
             let mut flags: Vec<Option<Label>> = vec![None; cohort.len()];
@@ -288,6 +309,7 @@ impl ComputingSession {
             state.danger_exact_linked_counts,
             plan,
             &linkage,
+            estimated.as_ref(),
             &cohort_labels,
             &partner_labels,
             sizes,
@@ -295,8 +317,77 @@ impl ComputingSession {
         let privacy = plan.privacy.as_ref().ok_or_else(|| {
             protocol("linkage.session", "a linked count needs DP at the computing node")
         })?;
-        let detail = format!("linked table released; messages {}", self.digests.join(","));
+        let matcher = plan
+            .calibration
+            .as_ref()
+            .map_or(super::release::KEY_PASSES.to_string(), |m| m.describe());
+        let detail = format!(
+            "linked table released; matcher {matcher}; messages {}",
+            self.digests.join(",")
+        );
         let outcome = super::release::release_and_log(state, &self.logged, privacy, table, detail)?;
+        Ok(Stepped { outgoing: Vec::new(), outcome: Some(outcome) })
+    }
+
+    /// Ends a calibration run: fits the model on the two doubly-blinded whole sides with u from
+    /// B's own subjects, stores it as the dataset's next version, and logs the run. Only the
+    /// version and the file's digest leave the node; the fitted figures stay in the file.
+    fn store_calibration(
+        &self,
+        state: &NodeState,
+        peer: &str,
+        cohort: Side<'_, BlindedPoint>,
+        partner: Side<'_, BlindedPoint>,
+        within: &WithinFile,
+    ) -> Result<Stepped, StepError> {
+        let plan = &self.plan;
+        let env = self.logged.query().checked().envelope();
+        let model = Calibration::fit(cohort, partner, within).map_err(|e| {
+            StepError::Refused(Refusal::LinkageNotAllowed {
+                rule: "policy.linkage.calibration",
+                problem: format!("nothing was stored: {e}"),
+            })
+        })?;
+        let cohort_dataset = plan.request.side(peer).map(|s| s.dataset.clone()).unwrap_or_default();
+        let fitted_at = super::calibrations::utc_time(state.audit.now_ms());
+        let stored = super::calibrations::save(
+            &state.data_dir,
+            &plan.side.dataset,
+            fitted_at,
+            env.query_id.to_string(),
+            format!("{peer}/{cohort_dataset}"),
+            model,
+        )
+        .map_err(|e| crate::error::NodeError::Internal(format!("calibration store: {e}")))?;
+        let note = pb::CalibrationStored {
+            dataset: plan.side.dataset.clone(),
+            version: stored.stored.version,
+            key_types: plan.request.key_types.clone(),
+            sha256: stored.sha256.to_vec(),
+        };
+        let output = pb::OutputRecord {
+            output_class: "CALIBRATION_STORED".into(),
+            result_hash: sha256(&prost::Message::encode_to_vec(&note)).to_vec(),
+            records_released: 0,
+            disclosure_rule: "calibration;model-kept-at-node".into(),
+            ..Default::default()
+        };
+        let detail = format!(
+            "calibration run against {peer}/{cohort_dataset}: model stored as {}; messages {}",
+            stored.describe(),
+            self.digests.join(",")
+        );
+        let receipt = state.audit.disclose_linked(
+            &self.logged,
+            output,
+            vec![env.coordinator.clone()],
+            detail,
+            None,
+        )?;
+        let outcome = pb::LinkOutcome {
+            result: Some(pb::link_outcome::Result::Calibrated(note)),
+            receipt: Some(receipt),
+        };
         Ok(Stepped { outgoing: Vec::new(), outcome: Some(outcome) })
     }
 

@@ -25,6 +25,7 @@
 //! and every received message's digest is logged with the node's next entry, so auditors can
 //! match the two logs message by message (F14).
 
+pub mod calibrations;
 pub mod cohort;
 pub mod computing;
 pub mod inputs;

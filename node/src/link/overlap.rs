@@ -382,7 +382,12 @@ impl OverlapSession {
                 tuples: self.finished.get(m).map_or(0, |(t, _, _)| t.len() as u64),
             })
             .collect();
-        let linked = pb::LinkedTable { table: Some(table), quality: Vec::new(), sizes };
+        let linked = pb::LinkedTable {
+            table: Some(table),
+            quality: Vec::new(),
+            sizes,
+            ..Default::default()
+        };
         let detail = format!("overlap matrix released; messages {}", self.digests.join(","));
         Ok(super::release::release_and_log(state, &self.logged, privacy, linked, detail)?)
     }

@@ -11,6 +11,7 @@ use fedlink_proto::link::{LinkKind, LinkRequest, LinkSide, LinkUnit};
 use fedlink_proto::pb;
 use fedlink_proto::refusal::Refusal;
 
+use super::calibrations::LoadedModel;
 use crate::aggregate::answer::check_budget;
 use crate::linkage::{KeySelection, LabelPolicy, TupleLayout, UnitRange, WindowTemplate};
 use crate::matchkey::{KeySubject, KeyType};
@@ -55,13 +56,17 @@ pub struct LinkPlan {
     pub peers: Vec<String>,
     /// The noise and the charge, at the computing node.
     pub privacy: Option<LinkPrivacyPlan>,
+    /// At a computing node whose rule has a `matcher`: the stored model this query links with
+    /// (never for a calibration run, which fits a new one).
+    pub calibration: Option<LoadedModel>,
 }
 
 /// The DP of a computing node's release.
 pub struct LinkPrivacyPlan {
     /// Noise for the (g, h) table.
     pub mechanism: DiscreteLaplace,
-    /// Noise for the quality figures (links by key pass).
+    /// Noise for the quality figures (links by key pass and, with a calibrated matcher, the
+    /// model's expected true and missed links: sensitivity 2 for each of the three).
     pub quality_mechanism: DiscreteLaplace,
     /// ε of the table, in millionths; the quality figures spend the same again.
     pub epsilon_micro: u64,
@@ -112,8 +117,10 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<LinkPlan, Refu
         })?;
 
     let needed: &[LinkRole] = match (request.kind, env.role) {
-        (LinkKind::Count | LinkKind::FlagBack, NodeRole::Cohort) => &[LinkRole::Cohort],
-        (LinkKind::Count | LinkKind::FlagBack, NodeRole::Computing) => {
+        (LinkKind::Count | LinkKind::FlagBack | LinkKind::Calibrate, NodeRole::Cohort) => {
+            &[LinkRole::Cohort]
+        }
+        (LinkKind::Count | LinkKind::FlagBack | LinkKind::Calibrate, NodeRole::Computing) => {
             &[LinkRole::Partner, LinkRole::Computing]
         }
         (LinkKind::Overlap, NodeRole::Computing) => &[LinkRole::Computing],
@@ -189,6 +196,9 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<LinkPlan, Refu
             }
         }
     }
+    if request.kind == LinkKind::Calibrate {
+        check_calibration_run(request, &rule, env.role, &side.dataset)?;
+    }
     if request.kind == LinkKind::FlagBack && env.role == NodeRole::Computing {
         let Some(flag_back) = &rule.flag_back else {
             return Err(not_allowed(
@@ -254,9 +264,15 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<LinkPlan, Refu
         layouts(&key_types, window.as_ref(), partner_reach.as_ref())
             .map_err(|e| Refusal::QueryInvalid { problem: e.to_string() })?;
     let peers = peers(me, &env.participants);
+    let calibration = match (request.kind, env.role, &rule.matcher) {
+        (LinkKind::Count | LinkKind::FlagBack, NodeRole::Computing, Some(matcher)) => {
+            Some(stored_model(state, &side.dataset, matcher.version, &key_types)?)
+        }
+        _ => None,
+    };
     let privacy = match (request.kind, env.role) {
         (LinkKind::Count | LinkKind::Overlap, NodeRole::Computing) => {
-            Some(privacy_plan(state, query, &rule, &side.dataset)?)
+            Some(privacy_plan(state, query, &rule, &side.dataset, calibration.is_some())?)
         }
         _ => None,
     };
@@ -273,7 +289,79 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<LinkPlan, Refu
         partner_layout,
         peers,
         privacy,
+        calibration,
     })
+}
+
+/// A calibration run fits on two whole datasets (F18): no filters, no window, the one label
+/// "all", and — at the computing node — a cohort its `matcher` section lists.
+fn check_calibration_run(
+    request: &LinkRequest,
+    rule: &LinkageRule,
+    role: NodeRole,
+    dataset: &str,
+) -> Result<(), Refusal> {
+    let refuse = |problem: String| not_allowed("policy.linkage.calibration", problem);
+    if request.window.is_some() {
+        return Err(refuse("a calibration run takes no time window".into()));
+    }
+    if let Some(side) = request.sides.iter().find(|s| !s.filters.is_empty()) {
+        return Err(refuse(format!(
+            "a calibration run uses whole datasets, but side {:?} has filters",
+            side.member
+        )));
+    }
+    if let Some(side) = request.sides.iter().find(|s| s.label_column.is_some()) {
+        return Err(refuse(format!(
+            "a calibration run takes no labels, but side {:?} has a label column",
+            side.member
+        )));
+    }
+    if role != NodeRole::Computing {
+        return Ok(());
+    }
+    let Some(matcher) = &rule.matcher else {
+        return Err(refuse(format!(
+            "dataset {dataset:?} has no [linkage.matcher] section, so nothing is calibrated"
+        )));
+    };
+    for other in request.sides.iter().filter(|s| s.dataset != dataset || s.member.is_empty()) {
+        let source = format!("{}/{}", other.member, other.dataset);
+        if !matcher.calibrate_against.contains(&source) {
+            return Err(refuse(format!(
+                "{source} is not in matcher.calibrate_against for dataset {dataset:?}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The stored model a computing node's query links with; refused, naming the rule, when there
+/// is none for the query's key types.
+fn stored_model(
+    state: &NodeState,
+    dataset: &str,
+    pinned: Option<u32>,
+    key_types: &[KeyType],
+) -> Result<LoadedModel, Refusal> {
+    let tags: Vec<&str> = key_types.iter().map(|k| k.tag()).collect();
+    match super::calibrations::find(&state.data_dir, dataset, pinned, key_types) {
+        Ok(Some(model)) => Ok(model),
+        Ok(None) => Err(not_allowed(
+            "policy.linkage.calibration",
+            match pinned {
+                Some(v) => format!(
+                    "dataset {dataset:?} links with calibration v{v}, which is not stored for key                      types {}",
+                    tags.join(", ")
+                ),
+                None => format!(
+                    "dataset {dataset:?} links with a calibrated model, and none is stored for                      key types {}: run a calibration first (kind = \"calibrate\")",
+                    tags.join(", ")
+                ),
+            },
+        )),
+        Err(e) => Err(Refusal::QueryInvalid { problem: format!("calibration store: {e}") }),
+    }
 }
 
 /// The two tuple shapes of a query, the same at both nodes: K key types × W window slots
@@ -375,6 +463,7 @@ fn privacy_plan(
     query: &AuthorisedQuery,
     rule: &LinkageRule,
     dataset: &str,
+    calibrated: bool,
 ) -> Result<LinkPrivacyPlan, Refusal> {
     let env = query.checked().envelope();
     let invalid = |problem: String| Refusal::QueryInvalid { problem };
@@ -390,8 +479,13 @@ fn privacy_plan(
     let epsilon = Ratio::new(epsilon_micro, MICRO).map_err(|e| invalid(e.to_string()))?;
     let mechanism = DiscreteLaplace::new(epsilon, LINKED_TABLE_SENSITIVITY)
         .map_err(|e| invalid(e.to_string()))?;
-    let quality_mechanism = DiscreteLaplace::new(epsilon, LINKED_TABLE_SENSITIVITY)
-        .map_err(|e| invalid(e.to_string()))?;
+    // The quality figures share one ε: links by pass, and with a calibrated matcher the
+    // expected true and missed links too, each of sensitivity 2 (one subject moves one pair,
+    // and one posterior share of at most 1 each way).
+    let quality_groups = if calibrated { 3 } else { 1 };
+    let quality_mechanism =
+        DiscreteLaplace::new(epsilon, LINKED_TABLE_SENSITIVITY * quality_groups)
+            .map_err(|e| invalid(e.to_string()))?;
     let today = state.audit.clock().now().date();
     let charge = pb::BudgetCharge {
         coordinator: env.coordinator.clone(),

@@ -1,7 +1,8 @@
 //! The computing node's release (design-review §8 step 6, F3, F10): links counted by
 //! (cohort label g, partner label h) over the fixed vocabularies, discrete Laplace noise scaled
 //! to ℓ1 sensitivity 2 on every cell, then suppression and rounding as post-processing; and the
-//! query's quality figures (links made by each key pass), noised and protected the same way.
+//! query's quality figures (links made by each key pass, and with a calibrated matcher the
+//! model's expected true and missed links, F10), noised and protected the same way.
 //! The exact counts live only inside this function: they are never stored or logged.
 
 use fedlink_proto::audit::budget::micro_to_string;
@@ -12,6 +13,7 @@ use crate::aggregate::answer::{release_table, released_count, table_body};
 use crate::aggregate::run::RawCell;
 use crate::disclosure::{CountKind, Dimension, Rounding, SdcRules};
 use crate::error::NodeError;
+use crate::linkage::calibration::EstimatedQuality;
 use crate::linkage::{Label, Linkage, LinkageError, count_by_labels};
 
 /// The disclosure rules of the test seam (`danger_exact_linked_counts`): nothing suppressed or
@@ -20,11 +22,16 @@ pub fn seam_rules(base: SdcRules, release_margins: bool) -> SdcRules {
     SdcRules { min_cell: 1, rounding: Rounding::Nearest(1), release_margins, ..base }
 }
 
-/// The protected linked table and quality figures for one query.
+/// The matcher a query linked with, as released tables name it.
+pub const KEY_PASSES: &str = "key-passes";
+
+/// The protected linked table and quality figures for one query; `estimated` is the calibrated
+/// matcher's estimate, `None` for the key passes.
 pub fn linked_table(
     exact_for_tests: bool,
     plan: &LinkPlan,
     linkage: &Linkage,
+    estimated: Option<&EstimatedQuality>,
     cohort_labels: &[Label],
     partner_labels: &[Label],
     sizes: Vec<pb::SideSize>,
@@ -70,6 +77,30 @@ pub fn linked_table(
         .collect();
     let quality_rules = SdcRules { release_margins: false, ..rules };
     let quality = release_table(&pass_dim, raw_passes, quality_mechanism, &quality_rules)?;
+    let expected = match estimated {
+        None => None,
+        Some(e) => {
+            let names = vec!["expected_true_links".to_string(), "expected_missed_links".into()];
+            let dim = vec![Dimension::new("estimate", names.clone()).map_err(|e| internal(&e))?];
+            let raw = [e.expected_true_links, e.expected_missed_links]
+                .into_iter()
+                .zip(names)
+                .map(|(value, name)| RawCell {
+                    groups: vec![Some(name)],
+                    // Rounded before noise: the noise is what protects, not the rounding.
+                    value: value.round().clamp(0.0, i64::MAX as f64) as i64,
+                })
+                .collect();
+            let released = release_table(&dim, raw, quality_mechanism, &quality_rules)?;
+            let cells: Vec<pb::ReleasedCount> =
+                released.cells().iter().map(|c| released_count(*c)).collect();
+            Some((cells.first().cloned(), cells.get(1).cloned()))
+        }
+    };
+    let matcher = match &plan.calibration {
+        Some(model) => model.describe(),
+        None => KEY_PASSES.to_string(),
+    };
 
     let epsilon = micro_to_string(privacy.epsilon_micro);
     let mut applied = if exact_for_tests {
@@ -109,7 +140,15 @@ pub fn linked_table(
             links: Some(released_count(*cell)),
         })
         .collect();
-    Ok(pb::LinkedTable { table: Some(table), quality, sizes })
+    let (expected_true_links, expected_missed_links) = expected.unwrap_or((None, None));
+    Ok(pb::LinkedTable {
+        table: Some(table),
+        quality,
+        sizes,
+        matcher,
+        expected_true_links,
+        expected_missed_links,
+    })
 }
 
 /// States in the table what the requester has left once this release's charge is booked, as

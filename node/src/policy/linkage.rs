@@ -143,6 +143,25 @@ pub struct LinkageRule {
     /// Flag-back, if allowed at all.
     #[serde(default)]
     pub flag_back: Option<FlagBackRules>,
+    /// The calibrated probabilistic matcher (issue 6), if this dataset links with one when it
+    /// computes; without it, the key passes of issue 5.
+    #[serde(default)]
+    pub matcher: Option<MatcherRules>,
+}
+
+/// `[linkage.matcher]`: a Fellegi–Sunter model fitted on calibration runs against whole partner
+/// sets the operator lists here, stored versioned, and read unchanged by every later query
+/// (design-review F18: no requester's cohort can steer the weights).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatcherRules {
+    /// Partner sets (`member/dataset`, whole, unfiltered) a calibration run may fit against.
+    pub calibrate_against: Vec<String>,
+    /// The stored version queries use; without it, the latest stored for the query's key
+    /// types. Pinning keeps a recalibration from changing results until the operator moves
+    /// the pin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
 }
 
 impl LinkageRule {
@@ -198,6 +217,27 @@ impl LinkageRule {
             }
             self.flag_back_key_types()
                 .map_err(|e| format!("{}: {e}", at("flag_back.key_types")))?;
+        }
+        if let Some(m) = &self.matcher {
+            if m.calibrate_against.is_empty() {
+                return Err(format!(
+                    "{} must name at least one member/dataset",
+                    at("matcher.calibrate_against")
+                ));
+            }
+            if let Some(bad) = m
+                .calibrate_against
+                .iter()
+                .find(|s| !s.split_once('/').is_some_and(|(m, d)| !m.is_empty() && !d.is_empty()))
+            {
+                return Err(format!(
+                    "{}: {bad:?} is not member/dataset",
+                    at("matcher.calibrate_against")
+                ));
+            }
+            if m.version == Some(0) {
+                return Err(format!("{}: versions start at 1", at("matcher.version")));
+            }
         }
         Ok(())
     }
