@@ -34,3 +34,7 @@ mod adversary;
 // The overlap matrix across three agencies: hand-computed counts, the strictest participant's
 // rules, consent by cohort sources, and the ring's messages in every log.
 mod overlap;
+
+// Calibrated linkage: a whole-dataset calibration run stores a versioned model that later
+// counts read unchanged and name in their release (F18).
+mod calibration;

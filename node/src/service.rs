@@ -186,7 +186,7 @@ impl pb::node_server::Node for NodeService {
     }
 }
 
-/// The linked mode an envelope claims (LinkOpen serves all three). Read before verification
+/// The linked mode an envelope claims (LinkOpen serves all four). Read before verification
 /// only to pick which mode the common path checks the envelope against: an envelope claiming
 /// any other mode is checked against linked-count and refused as a mode mismatch there, after
 /// its signature.
@@ -195,6 +195,7 @@ fn linked_mode(wire: &pb::SignedEnvelope) -> Mode {
     match claimed.and_then(|m| pb::Mode::try_from(m).ok()) {
         Some(pb::Mode::FlagBack) => Mode::FlagBack,
         Some(pb::Mode::Overlap) => Mode::Overlap,
+        Some(pb::Mode::Calibrate) => Mode::Calibrate,
         _ => Mode::LinkedCount,
     }
 }
