@@ -144,8 +144,7 @@ fn setup() -> TestFederation {
     for node in ["police", "icb"] {
         let path = fed.member_dir(node).join("policy.toml");
         let policy = std::fs::read_to_string(&path).expect("policy");
-        let enabled =
-            policy.replacen("linked_count = true", "linked_count = true\ncalibrate = true", 1);
+        let enabled = policy.replacen("calibrate = false", "calibrate = true", 1);
         assert!(enabled.contains("calibrate = true"), "{node}'s policy has a [modes] table");
         std::fs::write(&path, enabled).expect("write policy");
     }

@@ -65,6 +65,9 @@ fn with_demo_rules(policy: &str, node: &str, rules: &str) -> String {
     if rules.contains("flag_back = {") || node == "police" {
         enabled = enabled.replacen("flag_back = false", "flag_back = true", 1);
     }
+    if rules.contains("matcher = {") || node == "police" {
+        enabled = enabled.replacen("calibrate = false", "calibrate = true", 1);
+    }
     if rules.contains("\"blinder\"") || rules.contains("roles = [\"computing\"]") {
         enabled = enabled.replacen("overlap = false", "overlap = true", 1);
     }

@@ -1,4 +1,5 @@
-//! The demo's linked queries (issue 5; domain.md §6): H2 (death-report subjects with an ED
+//! The demo's linked queries (issues 5 and 6; domain.md §6): a calibration run that stores the
+//! ICB's linkage model (F18), then H2 (death-report subjects with an ED
 //! assault attendance in the 12 months before, police × ICB), D3 (places of death with council
 //! safeguarding concerns at the same building, police × east council), S6 (people known to two
 //! or more of police, ICB and east council, by a ring of blinding) and a flag-back that an
@@ -20,6 +21,7 @@ use fedlink_node::config::NodeSettings;
 
 /// The demo's linked-query files, written into the demo folder so they can be rerun.
 const QUERIES: &[(&str, &str)] = &[
+    ("calibrate.toml", include_str!("demo_links/calibrate.toml")),
     ("h2.toml", include_str!("demo_links/h2.toml")),
     ("d3.toml", include_str!("demo_links/d3.toml")),
     ("flagback.toml", include_str!("demo_links/flagback.toml")),
@@ -41,6 +43,7 @@ pub async fn run_all(dir: &Path, coordinator: &Coordinator, icb_config: &Path) -
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         let query = LinkQuery::load(&path, None)?;
         let approver = query.case_ref.is_some().then(|| Approver::start(icb_config)).transpose()?;
+        let started = std::time::Instant::now();
         let run = run_link(
             coordinator,
             &query,
@@ -53,6 +56,7 @@ pub async fn run_all(dir: &Path, coordinator: &Coordinator, icb_config: &Path) -
             approver.stop();
         }
         print!("{}", run.render(Format::Table));
+        println!("({name}: {:.1} s)", started.elapsed().as_secs_f64());
         println!();
         all_ok &= run.ok();
     }

@@ -267,6 +267,9 @@ linked_count = false
 flag_back = false
 # Overlap matrices across three or more agencies.
 overlap = false
+# Calibration runs: the computing node fits its linkage model on whole datasets and stores it,
+# as [[linkage]] rules' matcher sections allow (a cohort node takes part too).
+calibrate = false
 "#
     )
 }

@@ -196,8 +196,14 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<LinkPlan, Refu
             }
         }
     }
+    let mut side = side;
     if request.kind == LinkKind::Calibrate {
         check_calibration_run(request, &rule, env.role, &side.dataset)?;
+        // The computing node fits on the rows its operator chose, whatever the request says.
+        if let (NodeRole::Computing, Some(matcher)) = (env.role, &rule.matcher) {
+            side.filters =
+                matcher.own_filters().map_err(|e| not_allowed("policy.linkage.calibration", e))?;
+        }
     }
     if request.kind == LinkKind::FlagBack && env.role == NodeRole::Computing {
         let Some(flag_back) = &rule.flag_back else {
@@ -265,7 +271,9 @@ pub fn plan(state: &NodeState, query: &AuthorisedQuery) -> Result<LinkPlan, Refu
             .map_err(|e| Refusal::QueryInvalid { problem: e.to_string() })?;
     let peers = peers(me, &env.participants);
     let calibration = match (request.kind, env.role, &rule.matcher) {
-        (LinkKind::Count | LinkKind::FlagBack, NodeRole::Computing, Some(matcher)) => {
+        // A flag-back keeps the exact strong-key passes (F6): a person-level flag rests on
+        // an identifier agreeing, never on a model's weighing of weaker keys.
+        (LinkKind::Count, NodeRole::Computing, Some(matcher)) => {
             Some(stored_model(state, &side.dataset, matcher.version, &key_types)?)
         }
         _ => None,
@@ -351,11 +359,13 @@ fn stored_model(
             "policy.linkage.calibration",
             match pinned {
                 Some(v) => format!(
-                    "dataset {dataset:?} links with calibration v{v}, which is not stored for key                      types {}",
+                    "dataset {dataset:?} links with calibration v{v}, which is not stored for \
+                     key types {}",
                     tags.join(", ")
                 ),
                 None => format!(
-                    "dataset {dataset:?} links with a calibrated model, and none is stored for                      key types {}: run a calibration first (kind = \"calibrate\")",
+                    "dataset {dataset:?} links with a calibrated model, and none is stored for \
+                     key types {}: run a calibration first (kind = \"calibrate\")",
                     tags.join(", ")
                 ),
             },

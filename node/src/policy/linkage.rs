@@ -162,6 +162,24 @@ pub struct MatcherRules {
     /// the pin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u32>,
+    /// Filters (terms as in query files) on this node's own dataset in calibration runs: the
+    /// operator's choice of which of its rows the model is fitted on (e.g. the attendances
+    /// the node's linked counts are usually about), never a requester's. Empty: every row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub own_filter: Vec<String>,
+}
+
+impl MatcherRules {
+    /// The own-dataset filters, parsed.
+    pub fn own_filters(&self) -> Result<Vec<fedlink_proto::aggregate::Filter>, String> {
+        self.own_filter
+            .iter()
+            .map(|term| {
+                fedlink_proto::aggregate::text::parse_filter(term)
+                    .map_err(|e| format!("{term:?}: {e}"))
+            })
+            .collect()
+    }
 }
 
 impl LinkageRule {
@@ -235,6 +253,7 @@ impl LinkageRule {
                     at("matcher.calibrate_against")
                 ));
             }
+            m.own_filters().map_err(|e| format!("{}: {e}", at("matcher.own_filter")))?;
             if m.version == Some(0) {
                 return Err(format!("{}: versions start at 1", at("matcher.version")));
             }
