@@ -174,7 +174,7 @@ pub enum CoordinatorCommand {
     /// looks like this (filters as in `run` query files):
     ///
     ///   title = "H2: homicide victims with ED assault attendances in the 12 months before"
-    ///   kind = "count"                 # count | flag_back | overlap
+    ///   kind = "count"                 # count | flag_back | overlap | calibrate
     ///   unit = "person"                # person | address
     ///   key_types = ["nhs", "name_dob", "init_sur_dob", "sur_dob_pcd"]
     ///   window = "12m-before"          # optional: a template of the computing node
