@@ -386,6 +386,29 @@ privacy = { epsilon = "1" }
     }
 
     #[test]
+    fn a_matcher_section_names_whole_partner_sets_and_may_pin_a_version() {
+        let with = |m: &str| rule(&format!("{RULE}matcher = {m}\n"));
+        let r = with(r#"{ calibrate_against = ["police/death_reports"] }"#).expect("valid");
+        let m = r.matcher.expect("a matcher");
+        assert_eq!((m.version, m.own_filters().expect("none")), (None, vec![]));
+        let r = with(
+            r#"{ calibrate_against = ["police/death_reports"], version = 2, own_filter = ["sex=F"] }"#,
+        )
+        .expect("valid");
+        assert_eq!(r.matcher.as_ref().and_then(|m| m.version), Some(2));
+        for (bad, key) in [
+            (r#"{ calibrate_against = [] }"#, "matcher.calibrate_against"),
+            (r#"{ calibrate_against = ["police"] }"#, "matcher.calibrate_against"),
+            (r#"{ calibrate_against = ["police/d"], version = 0 }"#, "matcher.version"),
+            (r#"{ calibrate_against = ["police/d"], own_filter = ["sex"] }"#, "matcher.own_filter"),
+        ] {
+            let e = with(bad).expect_err(bad);
+            assert!(e.contains(key), "{bad}: {e}");
+        }
+        assert!(with(r#"{ calibrate_against = ["p/d"], refit = true }"#).is_err(), "unknown keys");
+    }
+
+    #[test]
     fn bad_rules_are_refused_naming_the_key() {
         for (from, to, key) in [
             ("\"nhs\", \"name_dob\"", "\"nhs\", \"shoe_size\"", "shoe_size"),
