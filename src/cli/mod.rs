@@ -12,6 +12,7 @@ pub mod county;
 pub mod demo;
 mod demo_link;
 pub mod federation;
+pub mod linkage;
 pub mod node;
 pub mod synth;
 
@@ -67,6 +68,9 @@ pub enum Command {
     /// `fedlink synth --scale S --seed N --out DIR` generates a county; `fedlink synth evaluate
     /// --county DIR --links FILE` scores predicted links against its truth bundle.
     Synth(synth::SynthCommand),
+    /// Measure person-linkage accuracy on a fresh synthetic county
+    #[command(subcommand)]
+    Linkage(linkage::LinkageCommand),
     /// Run a whole federation on this machine, end to end
     Demo(demo::DemoArgs),
 }
@@ -236,6 +240,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
         Command::Synth(command) => {
             synth::dispatch(&command)?;
+            Ok(Outcome::Success)
+        }
+        Command::Linkage(linkage::LinkageCommand::Evaluate(args)) => {
+            linkage::evaluate(&args)?;
             Ok(Outcome::Success)
         }
         Command::Demo(args) => demo::run(&args).await,

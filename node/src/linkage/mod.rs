@@ -23,6 +23,8 @@
 //!   compiled as aggregates compile them, identifiers rebuilt through the normalisers.
 //! - [`subjects`]: rows into [`Subject`]s: cohort subjects with their windows unioned, partner
 //!   subjects, one subject per row for flag-back, and their labels.
+//! - [`cluster`]: a side's rows into subjects without chaining: NHS number first, then exact
+//!   name and date of birth, never two NHS numbers or two dates of birth in one subject.
 //! - [`calibration`]: the calibrated model of F18 — within-file u, a fit on a calibration run,
 //!   stored versioned, and the [`calibration::CalibratedMatcher`] later queries read it through.
 //! - [`probabilistic`]: a Fellegi–Sunter matcher behind the same seam (issue 6, not yet wired
@@ -49,6 +51,7 @@
 pub mod blinded;
 mod calendar;
 pub mod calibration;
+pub mod cluster;
 pub mod error;
 pub mod keys;
 pub mod label;

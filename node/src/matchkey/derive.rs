@@ -1,7 +1,7 @@
 //! Deriving a record's match keys from its normalised identifiers: every key type whose fields
 //! are all present, for the record's own name and for each alias, without duplicates.
 
-use crate::matchkey::keytype::{KeyType, MatchKey};
+use crate::matchkey::keytype::{KeyType, MAX_ALIASES, MatchKey};
 use crate::matchkey::nickname::canonical_forename;
 use crate::matchkey::phonetic::nysiis;
 use crate::normalise::date::Date;
@@ -57,7 +57,7 @@ pub fn derive_keys(ids: &Identifiers) -> Vec<MatchKey> {
     }
     let postcode = ids.postcode.map(|p| p.no_space());
     let names = std::iter::once((ids.forenames.as_ref(), ids.surname.as_ref()))
-        .chain(ids.aliases.iter().map(|(fore, sur)| (Some(fore), Some(sur))));
+        .chain(ids.aliases.iter().take(MAX_ALIASES).map(|(fore, sur)| (Some(fore), Some(sur))));
     for (forenames, surname) in names {
         name_keys(&mut keys, forenames, surname, ids.dob, postcode.as_deref());
     }
@@ -122,13 +122,16 @@ fn name_keys(
     }
 }
 
-/// Keys collected so far, each at most once.
+/// Keys collected so far, each at most once, and at most [`KeyType::max_values`] of a type:
+/// later ones (aliases, further surname parts) are dropped, so a layout padded to that bound
+/// always has room and the padding hides how many a record really has.
 struct Keys(Vec<MatchKey>);
 
 impl Keys {
     fn push(&mut self, key_type: KeyType, value: String) {
         let key = MatchKey::new(key_type, value);
-        if !self.0.contains(&key) {
+        let of_type = self.0.iter().filter(|k| k.key_type() == key_type).count();
+        if of_type < key_type.max_values() && !self.0.contains(&key) {
             self.0.push(key);
         }
     }

@@ -4,6 +4,12 @@
 
 use std::fmt;
 
+/// The most aliases a record's keys are derived for (police records list a few at most).
+pub const MAX_ALIASES: usize = 3;
+
+/// The most surname parts `name_surpart_dob` keys one name (SMITH-JONES has two).
+pub const MAX_SURNAME_PARTS: usize = 3;
+
 /// One kind of match key. Variants are in the order of [`KeyType::ALL`], strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KeyType {
@@ -35,6 +41,35 @@ pub enum KeyType {
     ParentUprn,
     /// Postcode and building number.
     PostcodeHouse,
+}
+
+/// Which field comparison a key type's agreement is read as (issue 6): the scoring model reads
+/// an agreement pattern as one agreement *level* per family — the strongest key type of the
+/// family that agrees, in [`KeyType::ALL`] order — so a day/month-swap key agreeing alone is a
+/// weaker level of the same comparison than the exact date of birth, never an independent
+/// second piece of evidence beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyFamily {
+    /// The NHS number.
+    Nhs,
+    /// Names and the full date of birth, exact or relaxed.
+    NameDob,
+    /// Keys that join the postcode to names and date (or year) of birth.
+    Postcode,
+    /// Address keys (UPRN, parent UPRN, postcode + house).
+    Address,
+}
+
+impl KeyFamily {
+    /// The family's name in calibrations and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyFamily::Nhs => "nhs",
+            KeyFamily::NameDob => "name_dob",
+            KeyFamily::Postcode => "postcode",
+            KeyFamily::Address => "address",
+        }
+    }
 }
 
 /// What a key identifies.
@@ -181,6 +216,46 @@ impl KeyType {
             KeyType::PostcodeHouse => {
                 "postcode and building number; the address when no UPRN was matched"
             }
+        }
+    }
+
+    /// The field comparison this key type's agreement is a level of ([`KeyFamily`]).
+    pub fn family(self) -> KeyFamily {
+        match self {
+            KeyType::Nhs => KeyFamily::Nhs,
+            KeyType::NameDob
+            | KeyType::NameSurnamePartDob
+            | KeyType::InitialSurnameDob
+            | KeyType::PhoneticNameDob
+            | KeyType::DobSwapNameDob
+            | KeyType::TransposedNameDob
+            | KeyType::NicknameDob => KeyFamily::NameDob,
+            KeyType::NamePostcodeBirthYear
+            | KeyType::SurnameDobPostcode
+            | KeyType::ForenameDobPostcode => KeyFamily::Postcode,
+            KeyType::Uprn | KeyType::ParentUprn | KeyType::PostcodeHouse => KeyFamily::Address,
+        }
+    }
+
+    /// The most values of this key type one record yields (its own name and up to
+    /// [`MAX_ALIASES`] aliases, each surname part, each one-character deletion …). A tuple
+    /// layout pads every key type to `max_values() × rows × time slots`, so the number of
+    /// values a subject really has does not show (issue 6); derivation never yields more
+    /// (`derive_keys` truncates, own name first).
+    pub fn max_values(self) -> usize {
+        let names = 1 + MAX_ALIASES;
+        match self {
+            KeyType::Nhs | KeyType::Uprn | KeyType::ParentUprn | KeyType::PostcodeHouse => 1,
+            KeyType::NameSurnamePartDob => names * MAX_SURNAME_PARTS,
+            KeyType::NameDob
+            | KeyType::InitialSurnameDob
+            | KeyType::PhoneticNameDob
+            | KeyType::DobSwapNameDob
+            | KeyType::TransposedNameDob
+            | KeyType::NicknameDob
+            | KeyType::NamePostcodeBirthYear
+            | KeyType::SurnameDobPostcode
+            | KeyType::ForenameDobPostcode => names,
         }
     }
 

@@ -61,6 +61,6 @@ pub mod nickname;
 pub mod phonetic;
 
 pub use derive::{Identifiers, derive_keys};
-pub use keytype::{KeySubject, KeyType, MatchKey};
+pub use keytype::{KeyFamily, KeySubject, KeyType, MatchKey};
 pub use nickname::canonical_forename;
 pub use phonetic::nysiis;
