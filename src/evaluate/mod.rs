@@ -36,8 +36,8 @@ use std::time::Instant;
 use fedlink_node::linkage::calibration::{Calibration, WithinFile, candidate_patterns};
 use fedlink_node::linkage::cluster::cluster_rows;
 use fedlink_node::linkage::{
-    KeySelection, Label, LabelPolicy, Labelling, Matcher, Side, SourceRow, Subject, TupleLayout,
-    UniqueKeyPasses, build_tuples, cohort_subjects, partner_subjects,
+    KeySelection, Label, LabelPolicy, Labelling, Matcher, Side, SourceRow, Subject, Tuple,
+    TupleLayout, UniqueKeyPasses, build_tuples, cohort_subjects, partner_subjects,
 };
 use fedlink_node::matchkey::{KeySubject, KeyType};
 use fedlink_node::privacy::{RandomBits, RandomError};
@@ -218,10 +218,12 @@ pub fn evaluate(
     let partner_person = subject_persons(&partner_rows, "icb", "ecds", &truth);
     let layout_c = layout_for(selection.key_types(), &cohort.subjects)?;
     let layout_p = layout_for(selection.key_types(), &partner.subjects)?;
-    let c = build_tuples(&cohort.subjects, &layout_c, &mut Seeded(config.seed ^ 13))?;
-    let p = build_tuples(&partner.subjects, &layout_p, &mut Seeded(config.seed ^ 14))?;
-    let cohort_side = Side { layout: &layout_c, tuples: &c.tuples };
-    let partner_side = Side { layout: &layout_p, tuples: &p.tuples };
+    // Matchers compare slot values for equality only, so each message is replaced by a 64-bit
+    // digest of its bytes (as blinding replaces it by a point): the same links, less memory.
+    let c = digests(build_tuples(&cohort.subjects, &layout_c, &mut Seeded(config.seed ^ 13))?);
+    let p = digests(build_tuples(&partner.subjects, &layout_p, &mut Seeded(config.seed ^ 14))?);
+    let cohort_side = Side { layout: &layout_c, tuples: &c };
+    let partner_side = Side { layout: &layout_p, tuples: &p };
     lap("tuples", &mut seconds);
 
     progress("key passes");
@@ -230,11 +232,13 @@ pub fn evaluate(
 
     progress("calibrating (within-file u, EM for m) and linking");
     let within = WithinFile::of_subjects(&partner.subjects, layout_p.key_types());
-    let calibration = Calibration::fit(cohort_side, partner_side, &within)?;
+    let patterns = candidate_patterns(cohort_side, partner_side);
+    let all_pairs = c.len() as f64 * p.len() as f64;
+    let calibration =
+        Calibration::fit_patterns(layout_c.key_types(), &patterns, all_pairs, &within)?;
     lap("calibrate", &mut seconds);
     let matcher = calibration.matcher()?;
-    let ranked = matcher.ranked(cohort_side, partner_side)?;
-    let scored = matcher.link_scored(cohort_side, partner_side)?;
+    let ranked = matcher.ranked_patterns(&patterns);
     lap("link", &mut seconds);
 
     let eval = metrics::Evaluation::new(&cohort_person, &partner_person, &truth);
@@ -246,15 +250,14 @@ pub fn evaluate(
     let at = |threshold: f64| -> Vec<(usize, usize)> {
         ranked.iter().filter(|l| l.posterior >= threshold).map(|l| (l.cohort, l.partner)).collect()
     };
-    let calibrated_links: Vec<(usize, usize)> =
-        scored.linkage.pairs().iter().map(|p| (p.cohort, p.partner)).collect();
+    // What the node does: the prefix of the ranking at the calibrated threshold.
+    let calibrated_links = at(calibration.threshold);
     let calibrated = eval.scores("calibrated", Some(calibration.threshold), &calibrated_links);
     let sweep = eval.sweep(&ranked);
     let best_f1 = eval.scores("best F1", Some(sweep.best_f1), &at(sweep.best_f1));
     let precision_995 =
         sweep.precision_995.map(|t| eval.scores("precision 0.995", Some(t), &at(t)));
 
-    let patterns = candidate_patterns(cohort_side, partner_side);
     if let Some(path) = std::env::var_os("FEDLINK_EVALUATE_MISSED") {
         let best: Vec<(usize, usize)> = at(sweep.best_f1);
         dump_missed(
@@ -292,6 +295,29 @@ pub fn evaluate(
     })
 }
 
+/// The tuples with each message replaced by a 64-bit digest of its bytes.
+fn digests(built: fedlink_node::linkage::BuiltTuples) -> Vec<Tuple<u64>> {
+    use std::hash::{Hash as _, Hasher as _};
+    built
+        .tuples
+        .into_iter()
+        .map(|tuple| {
+            let mapped: Result<Tuple<u64>, std::convert::Infallible> =
+                tuple.try_map_slots(|slot| {
+                    Ok(slot.map(|message| {
+                        let mut h = std::collections::hash_map::DefaultHasher::new();
+                        message.as_bytes().hash(&mut h);
+                        h.finish()
+                    }))
+                });
+            match mapped {
+                Ok(t) => t,
+                Err(never) => match never {},
+            }
+        })
+        .collect()
+}
+
 /// Each subject's true person, in the order [`cohort_subjects`] and [`partner_subjects`] give
 /// subjects (ascending subject hash): the person most of its rows belong to.
 fn subject_persons(
@@ -318,7 +344,7 @@ fn subject_persons(
 
 /// The most slots per key type the evaluation gives a side: a frequent attender's many
 /// spellings beyond this are dropped, as a layout's padding bound would drop them.
-const MAX_EVALUATION_SLOTS: usize = 8;
+const MAX_EVALUATION_SLOTS: usize = 20;
 
 /// A layout wide enough for every subject's values of each key type, up to
 /// [`MAX_EVALUATION_SLOTS`] (padding is the per-key-type layout's business).

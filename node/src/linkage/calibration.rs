@@ -181,6 +181,21 @@ impl Calibration {
             return Err(LinkageError::KeyTypesDiffer);
         }
         let patterns = candidate_patterns(cohort, partner);
+        let all_pairs = cohort.tuples.len() as f64 * partner.tuples.len() as f64;
+        Calibration::fit_patterns(key_types, &patterns, all_pairs, within)
+    }
+
+    /// [`Calibration::fit`] on candidate patterns already found ([`candidate_patterns`]) and
+    /// the number of all pairs of the run (cohort tuples × partner tuples).
+    pub fn fit_patterns(
+        key_types: &[KeyType],
+        patterns: &HashMap<(usize, usize), Pattern>,
+        all_pairs: f64,
+        within: &WithinFile,
+    ) -> Result<Calibration, LinkageError> {
+        if within.key_types != key_types {
+            return Err(LinkageError::KeyTypesDiffer);
+        }
         let mut counts = PatternCounts::new(key_types.len()).map_err(scoring)?;
         for pattern in patterns.values() {
             counts.add(*pattern, 1).map_err(scoring)?;
@@ -188,12 +203,11 @@ impl Calibration {
         if counts.total() == 0 {
             return Err(LinkageError::Wire("a calibration run with no candidate pair".into()));
         }
-        let all_pairs = cohort.tuples.len() as f64 * partner.tuples.len() as f64;
         let comparisons = Comparisons::of(key_types);
         let model =
             fit_levels(comparisons, within.levels.u.clone(), &counts, all_pairs, MAX_ITER, TOL)
                 .map_err(scoring)?;
-        let ranked = rank_links(&model, &patterns);
+        let ranked = rank_links(&model, patterns);
         let (threshold, estimated_precision) = choose_threshold(&ranked);
         Ok(Calibration {
             format: MODEL_FORMAT.to_string(),
@@ -347,6 +361,11 @@ impl CalibratedMatcher {
             return Err(LinkageError::KeyTypesDiffer);
         }
         Ok(rank_links(&self.model, &candidate_patterns(cohort, partner)))
+    }
+
+    /// [`CalibratedMatcher::ranked`] on candidate patterns already found.
+    pub fn ranked_patterns(&self, patterns: &HashMap<(usize, usize), Pattern>) -> Vec<RankedLink> {
+        rank_links(&self.model, patterns)
     }
 
     /// Links one-to-one and estimates the linkage's quality.

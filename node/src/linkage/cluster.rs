@@ -41,25 +41,30 @@ impl Facts {
 pub fn cluster_rows(rows: &mut [SourceRow]) {
     let n = rows.len();
     let mut parent: Vec<usize> = (0..n).collect();
-    let mut facts: Vec<Facts> = rows
+    // Each row's NHS and name-and-DOB keys (own name and aliases).
+    let evidence: Vec<Vec<(KeyType, String)>> = rows
         .iter()
         .map(|row| {
-            let keys = derive_keys(&row.ids);
-            Facts {
-                nhs: keys
-                    .iter()
-                    .filter(|k| k.key_type() == KeyType::Nhs)
-                    .map(|k| k.value().to_string())
-                    .collect(),
-                dob: row.ids.dob.into_iter().collect(),
-            }
+            derive_keys(&row.ids)
+                .into_iter()
+                .filter(|k| matches!(k.key_type(), KeyType::Nhs | KeyType::NameDob))
+                .map(|k| (k.key_type(), k.value().to_string()))
+                .collect()
+        })
+        .collect();
+    let mut facts: Vec<Facts> = rows
+        .iter()
+        .zip(&evidence)
+        .map(|(row, keys)| Facts {
+            nhs: keys.iter().filter(|(t, _)| *t == KeyType::Nhs).map(|(_, v)| v.clone()).collect(),
+            dob: row.ids.dob.into_iter().collect(),
         })
         .collect();
     for key_type in [KeyType::Nhs, KeyType::NameDob] {
         let mut first_holder: HashMap<String, usize> = HashMap::new();
-        for (i, row) in rows.iter().enumerate() {
-            for key in derive_keys(&row.ids).into_iter().filter(|k| k.key_type() == key_type) {
-                let j = *first_holder.entry(key.value().to_string()).or_insert(i);
+        for (i, keys) in evidence.iter().enumerate() {
+            for (_, value) in keys.iter().filter(|(t, _)| *t == key_type) {
+                let j = *first_holder.entry(value.clone()).or_insert(i);
                 let (a, b) = (root(&mut parent, i), root(&mut parent, j));
                 if a == b {
                     continue;
