@@ -137,3 +137,81 @@ fn root(parent: &mut [usize], mut i: usize) -> usize {
     }
     i
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::row::subject_key;
+    use crate::matchkey::Identifiers;
+    use crate::normalise::date::parse_date;
+    use crate::normalise::name::normalise_name;
+    use crate::normalise::nhs::test_range_number;
+    use crate::normalise::postcode::parse_postcode;
+
+    fn row(id: &str, fore: &str, sur: &str, dob: &str, nhs: Option<u32>) -> SourceRow {
+        let ids = Identifiers {
+            nhs_number: nhs.map(|serial| test_range_number(serial).unwrap()),
+            forenames: normalise_name(fore).present(),
+            surname: normalise_name(sur).present(),
+            dob: parse_date(dob).ok().and_then(|d| d.known()),
+            postcode: parse_postcode("CH1 2AB").ok().and_then(|p| p.valid()),
+            ..Identifiers::default()
+        };
+        SourceRow {
+            subject: subject_key(&ids, id),
+            record_id: id.into(),
+            ids,
+            event_date: None,
+            label_value: None,
+        }
+    }
+
+    fn same(rows: &[SourceRow], a: usize, b: usize) -> bool {
+        rows[a].subject == rows[b].subject
+    }
+
+    #[test]
+    fn one_person_with_and_without_an_nhs_number_is_one_subject() {
+        let mut rows = vec![
+            row("1", "Kelly", "Hadworth", "1993-08-18", Some(11)),
+            row("2", "Kelly", "Hadworth", "1993-08-18", None),
+            row("3", "Kelly", "Hadworth", "1993-08-18", Some(11)),
+        ];
+        assert!(!same(&rows, 0, 1), "the import's hash splits them");
+        cluster_rows(&mut rows);
+        assert!(same(&rows, 0, 1) && same(&rows, 1, 2));
+    }
+
+    #[test]
+    fn decoys_stay_apart() {
+        let mut rows = vec![
+            // Twins: same surname, DOB and address, different forenames.
+            row("t1", "Jack", "Whitworth", "2004-03-09", None),
+            row("t2", "Jake", "Whitworth", "2004-03-09", None),
+            // Father and son: same name and address, different DOB.
+            row("f", "John", "Taylor", "1968-02-10", None),
+            row("s", "John", "Taylor", "1994-07-23", None),
+            // A mother's NHS number on her child's record: same number, different DOB.
+            row("m", "Sarah", "Lee", "1980-01-05", Some(21)),
+            row("c", "Ruby", "Lee", "2015-06-01", Some(21)),
+            row("c2", "Ruby", "Lee", "2015-06-01", Some(22)),
+            // Two namesakes born the same day, each with their own NHS number.
+            row("n1", "David", "Jones", "1990-01-01", Some(31)),
+            row("n2", "David", "Jones", "1990-01-01", Some(32)),
+        ];
+        assert!(same(&rows, 4, 5), "the import's hash joins the mother and child");
+        cluster_rows(&mut rows);
+        for (a, b) in [(0, 1), (2, 3), (4, 5), (4, 6), (7, 8)] {
+            assert!(
+                !same(&rows, a, b),
+                "{} and {} must stay apart",
+                rows[a].record_id,
+                rows[b].record_id
+            );
+        }
+        // No chaining: the child's record with her mother's number joins neither her mother
+        // (another DOB) nor her own record (another NHS number); every subject is distinct.
+        let ids: BTreeSet<i64> = rows.iter().map(|r| r.subject).collect();
+        assert_eq!(ids.len(), rows.len(), "{ids:?}");
+    }
+}

@@ -357,3 +357,124 @@ fn constrained_m(expected: &[f64], matches: f64, u: &[f64]) -> Vec<f64> {
     m.iter_mut().for_each(|v| *v = (*v / sum).clamp(P_FLOOR, 1.0 - P_FLOOR));
     m
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::{RngAlgorithm, TestRng};
+
+    use super::*;
+
+    fn uniform(rng: &mut TestRng) -> f64 {
+        (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn draw(rng: &mut TestRng, probabilities: &[f64]) -> usize {
+        let x = uniform(rng);
+        let mut sum = 0.0;
+        for (i, p) in probabilities.iter().enumerate() {
+            sum += p;
+            if x < sum {
+                return i;
+            }
+        }
+        probabilities.len() - 1
+    }
+
+    // Layout: name_dob, init_sur_dob, phon_name_dob (family name_dob, 3 levels + none) and
+    // name_pcd_yob, sur_dob_pcd (family postcode, 2 levels + none).
+    fn layout() -> Vec<KeyType> {
+        vec![
+            KeyType::NameDob,
+            KeyType::InitialSurnameDob,
+            KeyType::PhoneticNameDob,
+            KeyType::NamePostcodeBirthYear,
+            KeyType::SurnameDobPostcode,
+        ]
+    }
+
+    #[test]
+    fn comparisons_follow_key_families_strongest_first() {
+        let c = Comparisons::of(&layout());
+        assert_eq!(
+            c.families(),
+            &[(KeyFamily::NameDob, vec![0, 1, 2]), (KeyFamily::Postcode, vec![3, 4])]
+        );
+        // The strongest agreeing key type is the level; weaker ones agreeing too change nothing.
+        assert_eq!(c.level(0, Pattern::from_bits(0b00111)), 0);
+        assert_eq!(c.level(0, Pattern::from_bits(0b00110)), 1);
+        assert_eq!(c.level(0, Pattern::from_bits(0b11000)), 3);
+        assert_eq!(c.level(1, Pattern::from_bits(0b10000)), 1);
+        assert_eq!(c.level_counts(), vec![4, 3]);
+    }
+
+    // EM with the true u fixed recovers the per-level m and λ from simulated patterns, where
+    // a pair at level l also agrees on some weaker key types of the family (as real keys do).
+    #[test]
+    fn em_recovers_known_level_m_and_lambda() {
+        let comparisons = Comparisons::of(&layout());
+        let m = [vec![0.80, 0.08, 0.04, 0.08], vec![0.5, 0.2, 0.3]];
+        let u = [vec![1e-4, 3e-4, 1e-3, 0.9986], vec![2e-4, 1e-3, 0.9988]];
+        let lambda = 0.01;
+        let mut rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[9u8; 32]);
+        let mut counts = PatternCounts::new(5).unwrap();
+        let mut none = 0u64;
+        let pairs = 400_000u64;
+        for _ in 0..pairs {
+            let table = if uniform(&mut rng) < lambda { &m } else { &u };
+            let mut bits = 0u32;
+            for (c, (_, groups)) in comparisons.families().iter().enumerate() {
+                let level = draw(&mut rng, &table[c]);
+                for (l, g) in groups.iter().enumerate() {
+                    if l == level || (l > level && level < groups.len() && uniform(&mut rng) < 0.7)
+                    {
+                        bits |= 1 << g;
+                    }
+                }
+            }
+            if bits == 0 {
+                none += 1;
+            } else {
+                counts.add(Pattern::from_bits(bits), 1).unwrap();
+            }
+        }
+        // Only candidates are counted; the rest are all "none", passed as the pair total.
+        assert!(none > 0);
+        let fitted =
+            fit_levels(comparisons, u.to_vec(), &counts, pairs as f64, 2000, 1e-12).unwrap();
+        assert!(fitted.converged());
+        for (c, want) in m.iter().enumerate() {
+            for (l, want) in want.iter().enumerate() {
+                let got = fitted.m()[c][l];
+                assert!((got - want).abs() < 0.03, "m[{c}][{l}] = {got}, want {want}");
+            }
+        }
+        let got = fitted.lambda();
+        assert!((got - lambda).abs() < 0.002, "lambda = {got}");
+        // Agreement at the exact level outweighs agreement at a relaxed one.
+        let exact = fitted.weight(Pattern::from_bits(0b00111));
+        let relaxed = fitted.weight(Pattern::from_bits(0b00100));
+        assert!(exact > relaxed && relaxed > fitted.weight(Pattern::from_bits(0)));
+    }
+
+    // Within-file u counts each pair of distinct subjects at its strongest shared level.
+    #[test]
+    fn within_file_u_counts_pairs_at_their_strongest_level() {
+        let comparisons = Comparisons::of(&layout());
+        // Subjects 0 and 1 share name_dob and init_sur_dob values; 1 and 2 only init_sur_dob;
+        // 3 shares nothing.
+        let subjects: Vec<Vec<(usize, &str)>> = vec![
+            vec![(0, "a"), (1, "b")],
+            vec![(0, "a"), (1, "b"), (1, "c")],
+            vec![(1, "c")],
+            vec![(0, "z")],
+        ];
+        let u = LevelU::within_file(&comparisons, &subjects, 100);
+        let pairs = 6.0;
+        assert!((u.u[0][0] - 1.0 / pairs).abs() < 1e-12);
+        assert!((u.u[0][1] - 1.0 / pairs).abs() < 1e-12);
+        assert!((u.u[0][2] - 0.5 / pairs).abs() < 1e-12, "an unseen level gets half a pair");
+        let sum: f64 = u.u[0].iter().sum();
+        assert!((sum - 1.0).abs() < 1e-9);
+    }
+}
