@@ -34,3 +34,6 @@ mod adversary;
 // The overlap matrix across three agencies: hand-computed counts, the strictest participant's
 // rules, consent by cohort sources, and the ring's messages in every log.
 mod overlap;
+
+// Person-linkage accuracy on a small synthetic county: the issue 6 thresholds and the decoys.
+mod linkage_accuracy;

@@ -68,7 +68,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
             .map(|tag| KeyType::from_tag(tag).with_context(|| format!("no key type {tag:?}")))
             .collect::<Result<_>>()?;
     }
-    if !(args.scale > 0.0) {
+    if args.scale.is_nan() || args.scale <= 0.0 {
         bail!("--scale must be positive");
     }
     config.county.clone_from(&args.county);

@@ -9,6 +9,9 @@ use serde::Serialize;
 
 use super::county::{AGE_BANDS, Truth};
 
+/// Whether a true person belongs to a subgroup.
+type Subgroup<'a> = Box<dyn Fn(u32) -> bool + 'a>;
+
 /// Precision of the operating point the issue fixes.
 pub const TARGET_PRECISION: f64 = 0.995;
 
@@ -130,7 +133,7 @@ impl<'a> Evaluation<'a> {
         let correct = links.iter().filter(|&&(c, p)| self.correct(c, p).is_some()).count() as u64;
         let overall = OperatingPoint::new(links.len() as u64, correct, self.linkable());
         let mut subgroups = BTreeMap::new();
-        let groups: Vec<(String, Box<dyn Fn(u32) -> bool + '_>)> = AGE_BANDS
+        let groups: Vec<(String, Subgroup<'_>)> = AGE_BANDS
             .iter()
             .map(|band| {
                 let f: Box<dyn Fn(u32) -> bool> = Box::new(move |p: u32| {

@@ -458,7 +458,7 @@ fn choose_threshold(ranked: &[RankedLink]) -> (f64, f64) {
         sum += link.posterior;
         let precision = sum / (i + 1) as f64;
         if precision >= TARGET_PRECISION {
-            best = (link.posterior.min(1.0 - 1e-12).max(DEFAULT_THRESHOLD), precision);
+            best = (link.posterior.clamp(DEFAULT_THRESHOLD, 1.0 - 1e-12), precision);
         }
     }
     best

@@ -85,9 +85,9 @@ pub fn cluster_rows(rows: &mut [SourceRow]) {
     // that shared an import hash (a mother's NHS number on her child's record) takes a hash
     // of its smallest record id instead, so two clusters never share an id.
     let mut members: HashMap<usize, (i64, String)> = HashMap::new();
-    for i in 0..n {
+    for (i, row) in rows.iter().enumerate() {
         let r = root(&mut parent, i);
-        let (subject, record) = (rows[i].subject, &rows[i].record_id);
+        let (subject, record) = (row.subject, &row.record_id);
         members
             .entry(r)
             .and_modify(|(s, id)| {
@@ -111,10 +111,10 @@ pub fn cluster_rows(rows: &mut [SourceRow]) {
         }
         id.insert(r, chosen);
     }
-    for i in 0..n {
+    for (i, row) in rows.iter_mut().enumerate() {
         let r = root(&mut parent, i);
         if let Some(&s) = id.get(&r) {
-            rows[i].subject = s;
+            row.subject = s;
         }
     }
 }

@@ -52,17 +52,19 @@ fn calibration(key_types: &[KeyType]) -> Calibration {
 /// Links untimed person records with the hand-set calibration; (cohort, partner) pairs.
 fn link(cohort: &[Identifiers], partner: &[Identifiers]) -> Vec<(usize, usize)> {
     let key_types = person_key_types();
-    let selection = KeySelection::new(key_types.clone()).unwrap();
-    let layout = TupleLayout::new(key_types.clone(), 20).unwrap();
-    let c = build_tuples(&untimed_subjects(&selection, cohort), &layout, &mut Seeded(1)).unwrap();
-    let p = build_tuples(&untimed_subjects(&selection, partner), &layout, &mut Seeded(2)).unwrap();
-    let matcher = calibration(layout.key_types()).matcher().unwrap();
+    let selection = KeySelection::new(key_types.clone()).expect("a valid crafted side");
+    let layout = TupleLayout::new(key_types.clone(), 20).expect("a valid crafted side");
+    let c = build_tuples(&untimed_subjects(&selection, cohort), &layout, &mut Seeded(1))
+        .expect("a valid crafted side");
+    let p = build_tuples(&untimed_subjects(&selection, partner), &layout, &mut Seeded(2))
+        .expect("a valid crafted side");
+    let matcher = calibration(layout.key_types()).matcher().expect("a valid crafted side");
     let linkage = matcher
         .link(
             Side { layout: &layout, tuples: &c.tuples },
             Side { layout: &layout, tuples: &p.tuples },
         )
-        .unwrap();
+        .expect("a valid crafted side");
     linkage.pairs().iter().map(|pair| (pair.cohort, pair.partner)).collect()
 }
 
