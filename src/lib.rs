@@ -5,8 +5,11 @@
 //!
 //! - [`cli`]: one module per subcommand (`federation`, `node`, `coordinator`, `audit`, `demo`).
 //! - [`devca`]: the development CA and member certificates (rcgen).
+//! - [`evaluate`]: person-linkage accuracy on a fresh synthetic county (`fedlink linkage
+//!   evaluate`).
 
 #![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod devca;
+pub mod evaluate;

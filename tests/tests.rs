@@ -38,3 +38,6 @@ mod overlap;
 // Calibrated linkage: a whole-dataset calibration run stores a versioned model that later
 // counts read unchanged and name in their release (F18).
 mod calibration;
+
+// Person-linkage accuracy on a small synthetic county: the issue 6 thresholds and the decoys.
+mod linkage_accuracy;

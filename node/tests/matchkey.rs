@@ -36,7 +36,12 @@ fn share(a: &Identifiers, b: &Identifiers, key_type: KeyType) -> bool {
 }
 
 /// Key types that need a date of birth.
-const DOB_KEYS: [KeyType; 10] = [
+const DOB_KEYS: [KeyType; 15] = [
+    KeyType::NameYearMonth,
+    KeyType::NameMonthDay,
+    KeyType::NameYearDay,
+    KeyType::ForenameDeletionDob,
+    KeyType::SurnameDeletionDob,
     KeyType::NameDob,
     KeyType::NameSurnamePartDob,
     KeyType::InitialSurnameDob,
@@ -68,6 +73,20 @@ fn a_full_record_has_every_key_in_the_documented_form() {
             "dobswap_name_dob/1:JOHN|SMITH|1980|01-02",
             "transposed_name_dob/1:JOHN|SMITH|1980-01-02",
             "nick_name_dob/1:JOHN|SMITH|1980-01-02",
+            "name_dob_ym/1:JOHN|SMITH|1980-01",
+            "name_dob_md/1:JOHN|SMITH|01-02",
+            "name_dob_yd/1:JOHN|SMITH|1980-02",
+            "foredel_sur_dob/1:JOHN|SMITH|1980-01-02",
+            "foredel_sur_dob/1:OHN|SMITH|1980-01-02",
+            "foredel_sur_dob/1:JHN|SMITH|1980-01-02",
+            "foredel_sur_dob/1:JON|SMITH|1980-01-02",
+            "foredel_sur_dob/1:JOH|SMITH|1980-01-02",
+            "fore_surdel_dob/1:JOHN|SMITH|1980-01-02",
+            "fore_surdel_dob/1:JOHN|MITH|1980-01-02",
+            "fore_surdel_dob/1:JOHN|SITH|1980-01-02",
+            "fore_surdel_dob/1:JOHN|SMTH|1980-01-02",
+            "fore_surdel_dob/1:JOHN|SMIH|1980-01-02",
+            "fore_surdel_dob/1:JOHN|SMIT|1980-01-02",
             "name_pcd_yob/1:JOHN|SMITH|CH12AB|1980",
             "sur_dob_pcd/1:SMITH|1980-01-02|CH12AB",
             "fore_dob_pcd/1:JOHN|1980-01-02|CH12AB",
@@ -76,6 +95,35 @@ fn a_full_record_has_every_key_in_the_documented_form() {
             "pcd_house/1:CH12AB|14",
         ]
     );
+}
+
+#[test]
+fn one_typo_in_a_name_shares_a_deletion_key_and_a_wrong_dob_part_a_partial_dob_key() {
+    let truth = person("Andrew", "Walden", "1965-02-09", "");
+    for typo in
+        [("Andeew", "Walden"), ("Andrw", "Walden"), ("Andrrew", "Walden"), ("Anrdew", "Walden")]
+    {
+        let typo = person(typo.0, typo.1, "1965-02-09", "");
+        assert!(share(&truth, &typo, KeyType::ForenameDeletionDob));
+        assert!(!share(&truth, &typo, KeyType::NameDob));
+    }
+    let surname = person("Andrew", "Waldne", "1965-02-09", "");
+    assert!(share(&truth, &surname, KeyType::SurnameDeletionDob));
+    // Two typos in one name are beyond the fuzzy tier.
+    assert!(!share(
+        &truth,
+        &person("Andeeq", "Walden", "1965-02-09", ""),
+        KeyType::ForenameDeletionDob
+    ));
+    let year = person("Andrew", "Walden", "1966-02-09", "");
+    assert!(
+        share(&truth, &year, KeyType::NameMonthDay)
+            && !share(&truth, &year, KeyType::NameYearMonth)
+    );
+    let day = person("Andrew", "Walden", "1965-02-19", "");
+    assert!(share(&truth, &day, KeyType::NameYearMonth));
+    let month = person("Andrew", "Walden", "1965-04-09", "");
+    assert!(share(&truth, &month, KeyType::NameYearDay));
 }
 
 #[test]

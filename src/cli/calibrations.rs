@@ -1,7 +1,8 @@
 //! `fedlink node calibrations`: the operator's view of the linkage models this node stored
 //! after calibration runs (issue 6, design-review F18) — which versions exist for each dataset,
 //! what each was fitted against and when, its digest (the one released tables and log entries
-//! name), and per key type the m, u and agreement weight that later queries use unchanged.
+//! name), and per key family and agreement level the m, u and weight that later queries use
+//! unchanged.
 
 use std::path::PathBuf;
 
@@ -83,9 +84,24 @@ fn describe(model: &LoadedModel) -> String {
         c.threshold,
         calibrations::hex(&model.sha256)
     );
-    out.push_str(&format!("    {:<28} {:>9} {:>12} {:>8}\n", "key type", "m", "u", "weight"));
-    for ((tag, m), u) in c.key_types.iter().zip(&c.m).zip(&c.u) {
-        out.push_str(&format!("    {tag:<28} {m:>9.4} {u:>12.3e} {:>8.2}\n", (m / u).log2()));
+    out.push_str(&format!(
+        "    estimated precision at the threshold {:.4}; prior {:.3e}; {}\n",
+        c.estimated_precision,
+        c.lambda,
+        if c.converged { "EM converged" } else { "EM did NOT converge" }
+    ));
+    out.push_str(&format!(
+        "    {:<14} {:<22} {:>9} {:>12} {:>8}\n",
+        "family", "agreement level", "m", "u", "weight"
+    ));
+    for comparison in &c.comparisons {
+        for ((level, m), u) in comparison.levels.iter().zip(&comparison.m).zip(&comparison.u) {
+            out.push_str(&format!(
+                "    {:<14} {level:<22} {m:>9.4} {u:>12.3e} {:>8.2}\n",
+                comparison.family,
+                (m / u).log2()
+            ));
+        }
     }
     out
 }

@@ -13,6 +13,7 @@ pub mod county;
 pub mod demo;
 mod demo_link;
 pub mod federation;
+pub mod linkage;
 pub mod node;
 pub mod synth;
 
@@ -68,6 +69,9 @@ pub enum Command {
     /// `fedlink synth --scale S --seed N --out DIR` generates a county; `fedlink synth evaluate
     /// --county DIR --links FILE` scores predicted links against its truth bundle.
     Synth(synth::SynthCommand),
+    /// Measure person-linkage accuracy on a fresh synthetic county
+    #[command(subcommand)]
+    Linkage(linkage::LinkageCommand),
     /// Run a whole federation on this machine, end to end
     Demo(demo::DemoArgs),
 }
@@ -241,6 +245,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
         Command::Synth(command) => {
             synth::dispatch(&command)?;
+            Ok(Outcome::Success)
+        }
+        Command::Linkage(linkage::LinkageCommand::Evaluate(args)) => {
+            linkage::evaluate(&args)?;
             Ok(Outcome::Success)
         }
         Command::Demo(args) => demo::run(&args).await,

@@ -201,14 +201,48 @@ pub fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    /// A hand-set model over `tags`: one comparison per key family, exact level first.
     fn model(tags: &[&str]) -> Calibration {
+        use crate::linkage::calibration::{ComparisonCalibration, MODEL_FORMAT};
+        let key_types: Vec<KeyType> =
+            tags.iter().map(|t| KeyType::from_tag(t).expect("a key type")).collect();
+        let mut families: Vec<(crate::matchkey::KeyFamily, Vec<KeyType>)> = Vec::new();
+        for &k in &key_types {
+            match families.iter_mut().find(|(f, _)| *f == k.family()) {
+                Some((_, list)) => list.push(k),
+                None => families.push((k.family(), vec![k])),
+            }
+        }
+        families.sort_by_key(|(f, _)| *f);
+        let comparisons = families
+            .into_iter()
+            .map(|(family, list)| {
+                let n = list.len() as f64;
+                let mut m: Vec<f64> = list.iter().map(|_| 0.9 / n).collect();
+                m.push(0.1);
+                let mut u: Vec<f64> = list.iter().map(|_| 1e-6).collect();
+                u.push(1.0 - 1e-6 * n);
+                ComparisonCalibration {
+                    family: family.name().into(),
+                    levels: list
+                        .iter()
+                        .map(|k| k.tag().to_string())
+                        .chain(["none".into()])
+                        .collect(),
+                    m,
+                    u,
+                }
+            })
+            .collect();
         Calibration {
+            format: MODEL_FORMAT.into(),
             key_types: tags.iter().map(|t| t.to_string()).collect(),
-            m: vec![0.9; tags.len()],
-            u: vec![0.001; tags.len()],
+            comparisons,
             lambda: 0.01,
             threshold: 0.5,
+            estimated_precision: 1.0,
             candidate_pairs: 100,
+            all_pairs: 1e4,
             iterations: 3,
             converged: true,
         }

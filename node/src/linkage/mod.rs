@@ -18,15 +18,16 @@
 //! - [`matcher`]: the [`Matcher`] seam, the ordered unique-key passes of issue 5
 //!   ([`UniqueKeyPasses`]), one-to-one [`Linkage`], and [`count_by_labels`].
 //! - [`scoring`]: Fellegi–Sunter weights of blinded agreement patterns (issue 6): within-file
-//!   u, EM for m with u fixed, posteriors and one-to-one assignment by weight.
+//!   u, EM for m with u fixed, posteriors and one-to-one assignment by weight; [`scoring::levels`]
+//!   reads a pattern as one agreement level per key family.
 //! - [`source`]: a side's qualifying rows read from its dataset ([`read_rows`]): filters
 //!   compiled as aggregates compile them, identifiers rebuilt through the normalisers.
 //! - [`subjects`]: rows into [`Subject`]s: cohort subjects with their windows unioned, partner
 //!   subjects, one subject per row for flag-back, and their labels.
+//! - [`cluster`]: a side's rows into subjects without chaining: NHS number first, then exact
+//!   name and date of birth, never two NHS numbers or two dates of birth in one subject.
 //! - [`calibration`]: the calibrated model of F18 — within-file u, a fit on a calibration run,
 //!   stored versioned, and the [`calibration::CalibratedMatcher`] later queries read it through.
-//! - [`probabilistic`]: a Fellegi–Sunter matcher behind the same seam (issue 6, not yet wired
-//!   into the nodes).
 //! - [`blinded`]: [`BlindedTuple`], [`blind_tuples`], [`reblind_tuples`], the receiver's
 //!   [`check_received`] and [`same_label_multiset`] (the wire form is `link::wire`).
 //! - [`error`]: [`LinkageError`], why a step refused its input.
@@ -49,11 +50,11 @@
 pub mod blinded;
 mod calendar;
 pub mod calibration;
+pub mod cluster;
 pub mod error;
 pub mod keys;
 pub mod label;
 pub mod matcher;
-pub mod probabilistic;
 pub mod scoring;
 mod shuffle;
 pub mod source;

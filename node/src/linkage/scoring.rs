@@ -35,6 +35,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub mod levels;
+
 /// The most key types a [`Pattern`] can hold.
 pub const MAX_KEY_TYPES: usize = 32;
 

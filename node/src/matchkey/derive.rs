@@ -1,7 +1,9 @@
 //! Deriving a record's match keys from its normalised identifiers: every key type whose fields
 //! are all present, for the record's own name and for each alias, without duplicates.
 
-use crate::matchkey::keytype::{KeyType, MatchKey};
+use std::collections::{HashMap, HashSet};
+
+use crate::matchkey::keytype::{KeyType, MAX_ALIASES, MAX_DELETION_CHARS, MatchKey};
 use crate::matchkey::nickname::canonical_forename;
 use crate::matchkey::phonetic::nysiis;
 use crate::normalise::date::Date;
@@ -48,7 +50,7 @@ pub struct Identifiers {
 /// The name-based keys are derived for the record's name and again for each alias; identical
 /// keys appear once. See the [module docs](super) for each key's fields.
 pub fn derive_keys(ids: &Identifiers) -> Vec<MatchKey> {
-    let mut keys = Keys(Vec::with_capacity(16));
+    let mut keys = Keys::default();
     if let Some(nhs) = &ids.nhs_number {
         // Statuses 03–08 mean the number is unverified or in dispute: treat it as missing.
         if ids.nhs_status.is_none_or(|s| s.strength() != NhsStrength::Missing) {
@@ -57,9 +59,9 @@ pub fn derive_keys(ids: &Identifiers) -> Vec<MatchKey> {
     }
     let postcode = ids.postcode.map(|p| p.no_space());
     let names = std::iter::once((ids.forenames.as_ref(), ids.surname.as_ref()))
-        .chain(ids.aliases.iter().map(|(fore, sur)| (Some(fore), Some(sur))));
-    for (forenames, surname) in names {
-        name_keys(&mut keys, forenames, surname, ids.dob, postcode.as_deref());
+        .chain(ids.aliases.iter().take(MAX_ALIASES).map(|(fore, sur)| (Some(fore), Some(sur))));
+    for (i, (forenames, surname)) in names.enumerate() {
+        name_keys(&mut keys, forenames, surname, ids.dob, postcode.as_deref(), i == 0);
     }
     if let Some(uprn) = ids.uprn {
         keys.push(KeyType::Uprn, uprn.to_string());
@@ -73,7 +75,7 @@ pub fn derive_keys(ids: &Identifiers) -> Vec<MatchKey> {
     if let (Some(postcode), Some(house)) = (&postcode, house) {
         keys.push(KeyType::PostcodeHouse, format!("{postcode}|{house}"));
     }
-    let mut keys = keys.0;
+    let mut keys = keys.keys;
     // Stable: within a key type, the record's own name comes before its aliases.
     keys.sort_by_key(MatchKey::key_type);
     keys
@@ -86,6 +88,7 @@ fn name_keys(
     surname: Option<&Name>,
     dob: Option<Date>,
     postcode: Option<&str>,
+    own: bool,
 ) {
     let fore = forenames.map(Name::first).filter(|f| !f.is_empty());
     let sur = surname.map(Name::joined).filter(|s| !s.is_empty());
@@ -105,6 +108,21 @@ fn name_keys(
         let (a, b) = if fore <= sur { (fore, sur) } else { (sur, fore) };
         keys.push(KeyType::TransposedNameDob, format!("{a}|{b}|{dob}"));
         keys.push(KeyType::NicknameDob, format!("{}|{sur}|{dob}", canonical_forename(fore)));
+        let (y, m, d) = (dob.year(), dob.month(), dob.day());
+        keys.push(KeyType::NameYearMonth, format!("{fore}|{sur}|{y:04}-{m:02}"));
+        keys.push(KeyType::NameMonthDay, format!("{fore}|{sur}|{m:02}-{d:02}"));
+        keys.push(KeyType::NameYearDay, format!("{fore}|{sur}|{y:04}-{d:02}"));
+        // The fuzzy tier, own name only (aliases would multiply the slots): a name and its
+        // one-character deletions; two spellings one substitution, insertion, deletion or
+        // adjacent transposition apart share one of them.
+        if own {
+            for variant in deletion_neighbourhood(fore) {
+                keys.push(KeyType::ForenameDeletionDob, format!("{variant}|{sur}|{dob}"));
+            }
+            for variant in deletion_neighbourhood(sur) {
+                keys.push(KeyType::SurnameDeletionDob, format!("{fore}|{variant}|{dob}"));
+            }
+        }
     }
     if let (Some(fore), Some(sur), Some(postcode), Some(dob)) =
         (fore, sur.as_deref(), postcode, dob)
@@ -122,14 +140,44 @@ fn name_keys(
     }
 }
 
-/// Keys collected so far, each at most once.
-struct Keys(Vec<MatchKey>);
+/// A name and each of its one-character deletions, from its first
+/// [`MAX_DELETION_CHARS`] characters; names shorter than 3 characters give only themselves (a
+/// deletion would leave one letter).
+fn deletion_neighbourhood(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().take(MAX_DELETION_CHARS).collect();
+    let mut out = vec![chars.iter().collect::<String>()];
+    if chars.len() >= 3 {
+        for skip in 0..chars.len() {
+            let variant: String =
+                chars.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, c)| c).collect();
+            if !out.contains(&variant) {
+                out.push(variant);
+            }
+        }
+    }
+    out
+}
+
+/// Keys collected so far, each at most once, and at most [`KeyType::max_values`] of a type:
+/// later ones (aliases, further surname parts) are dropped, so a layout padded to that bound
+/// always has room and the padding hides how many a record really has.
+#[derive(Default)]
+struct Keys {
+    keys: Vec<MatchKey>,
+    seen: HashSet<MatchKey>,
+    per_type: HashMap<KeyType, usize>,
+}
 
 impl Keys {
     fn push(&mut self, key_type: KeyType, value: String) {
+        let of_type = self.per_type.entry(key_type).or_default();
+        if *of_type >= key_type.max_values() {
+            return;
+        }
         let key = MatchKey::new(key_type, value);
-        if !self.0.contains(&key) {
-            self.0.push(key);
+        if self.seen.insert(key.clone()) {
+            *of_type += 1;
+            self.keys.push(key);
         }
     }
 }

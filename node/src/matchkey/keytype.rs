@@ -4,6 +4,15 @@
 
 use std::fmt;
 
+/// The most aliases a record's keys are derived for (police records list a few at most).
+pub const MAX_ALIASES: usize = 3;
+
+/// The most characters of a name whose deletions the deletion-neighbourhood keys take.
+pub const MAX_DELETION_CHARS: usize = 15;
+
+/// The most surname parts `name_surpart_dob` keys one name (SMITH-JONES has two).
+pub const MAX_SURNAME_PARTS: usize = 3;
+
 /// One kind of match key. Variants are in the order of [`KeyType::ALL`], strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KeyType {
@@ -23,6 +32,16 @@ pub enum KeyType {
     TransposedNameDob,
     /// Nickname-canonical first forename, surname, date of birth.
     NicknameDob,
+    /// First forename, surname, birth year and month (the day of birth wrong).
+    NameYearMonth,
+    /// First forename, surname, birth month and day (the year of birth wrong).
+    NameMonthDay,
+    /// First forename, surname, birth year and day (the month of birth wrong).
+    NameYearDay,
+    /// The first forename or one of its one-character deletions, surname, date of birth.
+    ForenameDeletionDob,
+    /// First forename, the surname or one of its one-character deletions, date of birth.
+    SurnameDeletionDob,
     /// First forename, surname, postcode, birth year.
     NamePostcodeBirthYear,
     /// Surname, date of birth, postcode.
@@ -35,6 +54,35 @@ pub enum KeyType {
     ParentUprn,
     /// Postcode and building number.
     PostcodeHouse,
+}
+
+/// Which field comparison a key type's agreement is read as (issue 6): the scoring model reads
+/// an agreement pattern as one agreement *level* per family — the strongest key type of the
+/// family that agrees, in [`KeyType::ALL`] order — so a day/month-swap key agreeing alone is a
+/// weaker level of the same comparison than the exact date of birth, never an independent
+/// second piece of evidence beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyFamily {
+    /// The NHS number.
+    Nhs,
+    /// Names and the full date of birth, exact or relaxed.
+    NameDob,
+    /// Keys that join the postcode to names and date (or year) of birth.
+    Postcode,
+    /// Address keys (UPRN, parent UPRN, postcode + house).
+    Address,
+}
+
+impl KeyFamily {
+    /// The family's name in calibrations and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyFamily::Nhs => "nhs",
+            KeyFamily::NameDob => "name_dob",
+            KeyFamily::Postcode => "postcode",
+            KeyFamily::Address => "address",
+        }
+    }
 }
 
 /// What a key identifies.
@@ -57,6 +105,11 @@ impl KeyType {
         KeyType::DobSwapNameDob,
         KeyType::TransposedNameDob,
         KeyType::NicknameDob,
+        KeyType::NameYearMonth,
+        KeyType::NameMonthDay,
+        KeyType::NameYearDay,
+        KeyType::ForenameDeletionDob,
+        KeyType::SurnameDeletionDob,
         KeyType::NamePostcodeBirthYear,
         KeyType::SurnameDobPostcode,
         KeyType::ForenameDobPostcode,
@@ -76,6 +129,11 @@ impl KeyType {
             KeyType::DobSwapNameDob => "dobswap_name_dob",
             KeyType::TransposedNameDob => "transposed_name_dob",
             KeyType::NicknameDob => "nick_name_dob",
+            KeyType::NameYearMonth => "name_dob_ym",
+            KeyType::NameMonthDay => "name_dob_md",
+            KeyType::NameYearDay => "name_dob_yd",
+            KeyType::ForenameDeletionDob => "foredel_sur_dob",
+            KeyType::SurnameDeletionDob => "fore_surdel_dob",
             KeyType::NamePostcodeBirthYear => "name_pcd_yob",
             KeyType::SurnameDobPostcode => "sur_dob_pcd",
             KeyType::ForenameDobPostcode => "fore_dob_pcd",
@@ -110,6 +168,11 @@ impl KeyType {
             KeyType::Uprn => 12,
             KeyType::ParentUprn => 13,
             KeyType::PostcodeHouse => 14,
+            KeyType::NameYearMonth => 15,
+            KeyType::NameMonthDay => 16,
+            KeyType::NameYearDay => 17,
+            KeyType::ForenameDeletionDob => 18,
+            KeyType::SurnameDeletionDob => 19,
         }
     }
 
@@ -131,6 +194,11 @@ impl KeyType {
             | KeyType::DobSwapNameDob
             | KeyType::TransposedNameDob
             | KeyType::NicknameDob
+            | KeyType::NameYearMonth
+            | KeyType::NameMonthDay
+            | KeyType::NameYearDay
+            | KeyType::ForenameDeletionDob
+            | KeyType::SurnameDeletionDob
             | KeyType::NamePostcodeBirthYear
             | KeyType::SurnameDobPostcode
             | KeyType::ForenameDobPostcode
@@ -167,6 +235,21 @@ impl KeyType {
             KeyType::NicknameDob => {
                 "nickname-canonical first forename, surname, DOB; survives BOB for ROBERT"
             }
+            KeyType::NameYearMonth => {
+                "first forename, surname, birth year and month; survives a wrong day of birth"
+            }
+            KeyType::NameMonthDay => {
+                "first forename, surname, birth month and day; survives a wrong year of birth"
+            }
+            KeyType::NameYearDay => {
+                "first forename, surname, birth year and day; survives a wrong month of birth"
+            }
+            KeyType::ForenameDeletionDob => {
+                "each one-character deletion of the first forename (and the forename), surname, DOB; survives one typo in the forename"
+            }
+            KeyType::SurnameDeletionDob => {
+                "first forename, each one-character deletion of the surname (and the surname), DOB; survives one typo in the surname"
+            }
             KeyType::NamePostcodeBirthYear => {
                 "first forename, surname, postcode, birth year; survives a wrong day or month of birth"
             }
@@ -181,6 +264,57 @@ impl KeyType {
             KeyType::PostcodeHouse => {
                 "postcode and building number; the address when no UPRN was matched"
             }
+        }
+    }
+
+    /// The field comparison this key type's agreement is a level of ([`KeyFamily`]).
+    pub fn family(self) -> KeyFamily {
+        match self {
+            KeyType::Nhs => KeyFamily::Nhs,
+            KeyType::NameDob
+            | KeyType::NameSurnamePartDob
+            | KeyType::InitialSurnameDob
+            | KeyType::PhoneticNameDob
+            | KeyType::DobSwapNameDob
+            | KeyType::TransposedNameDob
+            | KeyType::NicknameDob
+            | KeyType::NameYearMonth
+            | KeyType::NameMonthDay
+            | KeyType::NameYearDay
+            | KeyType::ForenameDeletionDob
+            | KeyType::SurnameDeletionDob => KeyFamily::NameDob,
+            KeyType::NamePostcodeBirthYear
+            | KeyType::SurnameDobPostcode
+            | KeyType::ForenameDobPostcode => KeyFamily::Postcode,
+            KeyType::Uprn | KeyType::ParentUprn | KeyType::PostcodeHouse => KeyFamily::Address,
+        }
+    }
+
+    /// The most values of this key type one record yields (its own name and up to
+    /// [`MAX_ALIASES`] aliases, each surname part, each one-character deletion …). A tuple
+    /// layout pads every key type to `max_values() × rows × time slots`, so the number of
+    /// values a subject really has does not show (issue 6); derivation never yields more
+    /// (`derive_keys` truncates, own name first).
+    pub fn max_values(self) -> usize {
+        let names = 1 + MAX_ALIASES;
+        match self {
+            KeyType::Nhs | KeyType::Uprn | KeyType::ParentUprn | KeyType::PostcodeHouse => 1,
+            KeyType::NameSurnamePartDob => names * MAX_SURNAME_PARTS,
+            // Own name only: the name and one deletion per character of its first
+            // MAX_DELETION_CHARS characters.
+            KeyType::ForenameDeletionDob | KeyType::SurnameDeletionDob => 1 + MAX_DELETION_CHARS,
+            KeyType::NameDob
+            | KeyType::InitialSurnameDob
+            | KeyType::PhoneticNameDob
+            | KeyType::DobSwapNameDob
+            | KeyType::TransposedNameDob
+            | KeyType::NicknameDob
+            | KeyType::NameYearMonth
+            | KeyType::NameMonthDay
+            | KeyType::NameYearDay
+            | KeyType::NamePostcodeBirthYear
+            | KeyType::SurnameDobPostcode
+            | KeyType::ForenameDobPostcode => names,
         }
     }
 

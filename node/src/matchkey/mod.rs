@@ -28,12 +28,32 @@
 //! | `dobswap_name_dob` | 1 | forename, surname, birth year, {day, month} unordered; only when day ≤ 12 and ≠ month | US-style day/month entry | ~1–2 |
 //! | `transposed_name_dob` | 1 | {forename, surname} unordered, DOB | forename and surname swapped | ~1 |
 //! | `nick_name_dob` | 1 | nickname-canonical forename, surname, DOB | BOB for ROBERT, PEGGY for MARGARET | ~1 |
+//! | `name_dob_ym` | 1 | forename, surname, birth year and month | a wrong day of birth | ~1 (name × a month) |
+//! | `name_dob_md` | 1 | forename, surname, birth month and day | a wrong or estimated-by-a-year year | ~1–2 (a father and son of one name share it only if born on one day) |
+//! | `name_dob_yd` | 1 | forename, surname, birth year and day | a wrong month of birth | ~1 |
+//! | `foredel_sur_dob` | 1 | the forename or one of its one-character deletions (first 15 characters), surname, DOB; own name only, ≤ 16 values | one typo in the forename (substitution, insertion, deletion, adjacent swap) | ~1; twins with forenames one edit apart (JACK/JAKE share JAK) |
+//! | `fore_surdel_dob` | 1 | forename, the surname or one of its one-character deletions, DOB; own name only, ≤ 16 values | one typo in the surname | ~1 |
 //! | `name_pcd_yob` | 1 | forename, surname, postcode, birth year | wrong or estimated day/month of birth | ~1 (a father and son of one name differ by year) |
 //! | `sur_dob_pcd` | 1 | surname, DOB, postcode | any forename error | ~1 (twins share it) |
 //! | `fore_dob_pcd` | 1 | forename, DOB, postcode | surname change (marriage) or misspelling | ~1 |
 //! | `uprn` | 1 | UPRN | (address key) | a household, ~2.4; hostels and care homes far more |
 //! | `parent_uprn` | 1 | parent UPRN | (address key) flats of one building | a building: tens to hundreds |
 //! | `pcd_house` | 1 | postcode, building number | (address key) no UPRN matched | a building; flats share it |
+//!
+//! # What the computing node learns (frequency leakage, issue 6 item 2)
+//!
+//! Every key joins a full name or two name fields to a date (or a date and a postcode), so a
+//! value is held by about one person and unique-or-random drops any value two subjects of a
+//! side share: the computing node never sees a class of equal values, hence no name
+//! frequency. No key is a coarse class such as name + sex, forename + DOB or name + birth
+//! year alone. What remains, per candidate pair, is *which* key types agree (the pattern),
+//! and for the multi-valued families *how many* slots agree, which the matcher does not read
+//! but the node could: for the deletion keys two identical names agree on up to L + 1 values
+//! (L the name's length, repeated letters fewer), so an exact-name pair discloses roughly the
+//! length of a name it already knows agrees. Layouts pad every key type to
+//! [`KeyType::max_values`] per record, so the number of values a record has (aliases,
+//! surname parts, name length) does not show in the tuple. Missing keys are random points and
+//! are never revealed as missing.
 //!
 //! # Rules
 //!
@@ -61,6 +81,6 @@ pub mod nickname;
 pub mod phonetic;
 
 pub use derive::{Identifiers, derive_keys};
-pub use keytype::{KeySubject, KeyType, MatchKey};
+pub use keytype::{KeyFamily, KeySubject, KeyType, MatchKey};
 pub use nickname::canonical_forename;
 pub use phonetic::nysiis;

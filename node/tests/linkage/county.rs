@@ -172,38 +172,20 @@ fn quality_on_a_synthetic_county() {
     assert!(precision > 0.9, "precision {precision}");
     assert!(recall > 0.5, "recall {recall}");
 
-    // 1b. The same sides through the Fellegi–Sunter matcher (issue 6's first step): u from
-    // within-file statistics of the partner's own key values (how often two of its subjects
-    // share a value, before unique-or-random), m by EM with u fixed, posterior ≥ 0.5.
-    let u: Vec<f64> = {
-        let mut per_key: Vec<HashMap<String, u64>> = vec![HashMap::new(); key_types.len()];
-        for rows in &ed_subjects {
-            let mut seen = std::collections::HashSet::new();
-            for row in rows {
-                for key in selection.record_keys(&row.ids) {
-                    if seen.insert(key.to_string())
-                        && let Some(g) =
-                            layout_p.key_types().iter().position(|k| *k == key.key_type())
-                    {
-                        *per_key[g].entry(key.to_string()).or_default() += 1;
-                    }
-                }
-            }
-        }
-        let counts: Vec<Vec<u64>> = per_key
-            .into_iter()
-            .map(|m| {
-                let mut v: Vec<u64> = m.into_values().collect();
-                // Subjects without the key count as distinct non-agreeing values.
-                let missing = (ed_subjects.len() as u64).saturating_sub(v.iter().sum());
-                v.extend(std::iter::repeat_n(1, missing as usize));
-                v
-            })
-            .collect();
-        within_file_u(&counts)
-    };
-    let fs = FellegiSunter { u, threshold: 0.5, max_iter: 200, tol: 1e-9 };
-    let fs_linkage = fs
+    // 1b. The same sides through the calibrated Fellegi–Sunter matcher (issue 6): u from
+    // within-file statistics of the partner's own subjects (before unique-or-random), m by EM
+    // with u fixed over all pairs, agreement read as per-family levels, the calibrated
+    // threshold.
+    let within = WithinFile::of_subjects(&partner, layout_p.key_types());
+    let calibration = Calibration::fit(
+        Side { layout: &layout_c, tuples: &c.tuples },
+        Side { layout: &layout_p, tuples: &p.tuples },
+        &within,
+    )
+    .unwrap();
+    let fs_linkage = calibration
+        .matcher()
+        .unwrap()
         .link(
             Side { layout: &layout_c, tuples: &c.tuples },
             Side { layout: &layout_p, tuples: &p.tuples },
@@ -225,7 +207,7 @@ fn quality_on_a_synthetic_county() {
     );
     println!(
         "  Fellegi-Sunter:  {} linked, {fs_correct} correct; precision {fs_precision:.3}, recall \
-         {fs_recall:.3}, F1 {:.3} (posterior >= 0.5, within-file u, EM m)",
+         {fs_recall:.3}, F1 {:.3} (calibrated threshold, within-file u, EM m)",
         fs_linkage.pairs().len(),
         f1(fs_precision, fs_recall)
     );

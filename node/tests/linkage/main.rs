@@ -8,8 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use fedlink_node::dataset::plan::ImportPlan;
 use fedlink_node::dataset::row::{NormalisedRow, normalise_record};
 use fedlink_node::dataset::schema::DatasetSchema;
-use fedlink_node::linkage::probabilistic::FellegiSunter;
-use fedlink_node::linkage::scoring::within_file_u;
+use fedlink_node::linkage::calibration::{Calibration, WithinFile};
 use fedlink_node::linkage::{
     Granularity, KeySelection, Label, LabelPolicy, LinkageError, Matcher, Side, SlotLabel,
     SlotMessage, Subject, Tuple, TupleLayout, UniqueKeyPasses, WindowTemplate, build_tuples,
@@ -96,3 +95,6 @@ mod matching;
 
 // Quality on a small synthetic county, printed.
 mod county;
+
+// The calibrated Fellegi–Sunter matcher on twins, father and son, a shared NHS number.
+mod calibrated;
