@@ -12,6 +12,7 @@ use super::StepError;
 use super::plan::LinkPlan;
 use crate::aggregate::run::open_read_only;
 use crate::error::NodeError;
+use crate::linkage::cluster::cluster_rows;
 use crate::linkage::source::{SourceRow, read_rows};
 use crate::linkage::{Label, LabelPolicy};
 use crate::privacy::{DiscreteLaplace, OsRandom, Ratio};
@@ -22,9 +23,14 @@ use crate::state::NodeState;
 /// one building becomes one subject, so a hostel's UPRN is that subject's key rather than a
 /// value many subjects share (which unique-or-random would drop).
 pub fn read_side(state: &NodeState, plan: &LinkPlan) -> Result<Vec<SourceRow>, StepError> {
-    let rows = read_person_rows(state, plan)?;
+    let mut rows = read_person_rows(state, plan)?;
     Ok(match plan.request.unit {
-        LinkUnit::Person => rows,
+        LinkUnit::Person => {
+            // The node's own records of one person become one subject before any key is
+            // blinded (F4 item 1), without chaining unlike records (`cluster_rows`).
+            cluster_rows(&mut rows);
+            rows
+        }
         LinkUnit::Address => by_building(rows),
     })
 }
