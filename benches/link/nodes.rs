@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 
 use super::BoxError;
 
-/// Runs `fedlink ARGS` to completion; an error carries its output.
-pub fn fedlink(exe: &Path, args: &[&str]) -> Result<(), BoxError> {
+/// Runs `fedlink ARGS` to completion and returns its standard output; an error carries its
+/// output.
+pub fn fedlink(exe: &Path, args: &[&str]) -> Result<String, BoxError> {
     let out =
         Command::new(exe).args(args).env("FEDLINK_LOG", "warn").stdin(Stdio::null()).output()?;
     if out.status.success() {
-        return Ok(());
+        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
     }
     Err(format!(
         "fedlink {}: {}\n{}{}",

@@ -54,7 +54,7 @@ fn the_slot_of_the_month_before_the_index_month_is_uniform_over_positions() {
     let targets: Vec<_> =
         (0..2400).map(|i| nhs_messages(i, &[month_before]).pop().expect("message")).collect();
     let built = build_tuples(&subjects, &layout, &mut Seeded(2025)).expect("tuples");
-    let mut counts = vec![0u64; layout.slots()];
+    let mut counts = vec![0u64; layout.group_len(0)];
     for (tuple, target) in built.tuples.iter().zip(&targets) {
         assert_eq!(tuple.slots().len(), layout.tuple_len());
         let at = tuple
@@ -68,7 +68,7 @@ fn the_slot_of_the_month_before_the_index_month_is_uniform_over_positions() {
     eprintln!("month-before slot positions over 24 slots: {counts:?}, chi-square {chi2:.1}");
     assert!(chi2 < CHI2_23_999, "slot order is not uniform: chi-square {chi2:.1}, {counts:?}");
     // The test can fail: without the shuffle the slot would sit at position 11 every time.
-    let mut unshuffled = vec![0u64; layout.slots()];
+    let mut unshuffled = vec![0u64; layout.group_len(0)];
     unshuffled[11] = 2400;
     assert!(chi_square(&unshuffled) > CHI2_23_999);
 }

@@ -8,6 +8,9 @@
 //! estimates too; a calibration run ends instead by fitting a new model and storing it
 //! (issue 6, F18), releasing nothing but its version and digest.
 
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
 use fedlink_proto::blind::{BlindedPoint, BlindingKey};
 use fedlink_proto::envelope::sha256;
 use fedlink_proto::link::LinkKind;
@@ -18,9 +21,12 @@ use fedlink_proto::relay::{Handshake, SecureChannel};
 use super::inputs::{check_cap, dummy_counts, max_tuples, read_side};
 use super::plan::LinkPlan;
 use super::release::linked_table;
-use super::wire::{self, decode_batch, encode_batch, encode_flags, payload, read_payload};
+use super::wire::{
+    self, decode_batch, decode_batch_to_compare, encode_batch, encode_flags, payload, read_payload,
+};
 use super::{StepError, Stepped, digest_line, finish_handshake, open_one, peer_key, seal};
 use crate::approvals::{ApprovalRequest, ApprovalState, ApprovalStore};
+use crate::error::NodeError;
 use crate::gate::Logged;
 use crate::linkage::calibration::{Calibration, WithinFile};
 use crate::linkage::subjects::{Labelling, partner_subjects};
@@ -54,24 +60,48 @@ enum Phase {
     Done,
 }
 
+/// B's own tuples for M2, blinded under its scalar and sorted (with its within-file statistics
+/// in a calibration run), or why they could not be.
+type OwnTuples = Result<(Vec<BlindedTuple>, Option<WithinFile>), StepError>;
+
 /// B's session. No `Debug`: it holds the scalar.
 pub struct ComputingSession {
     logged: Logged<AuthorisedQuery>,
-    plan: LinkPlan,
-    key: BlindingKey,
+    /// Shared with the thread that blinds B's own tuples.
+    plan: Arc<LinkPlan>,
+    /// Shared with the thread that blinds B's own tuples; zeroised when the last holder drops.
+    key: Arc<BlindingKey>,
     phase: Phase,
     digests: Vec<String>,
+    /// B's own tuples, being built and blinded on a thread started at LinkOpen (`None` once
+    /// taken, or if the thread could not be started: then they are made in the M1 step).
+    own: Option<JoinHandle<OwnTuples>>,
 }
 
 impl ComputingSession {
-    /// A fresh session with a fresh scalar from the OS CSPRNG.
+    /// A fresh session with a fresh scalar from the OS CSPRNG. Starts building and blinding
+    /// B's own tuples (M2) at once, on a thread of its own: they depend on nothing A sends,
+    /// and blinding them while A blinds M1 keeps both cores busy where the relay would
+    /// otherwise leave B idle for the whole of A's first step. Nothing of them leaves B before
+    /// M1 has passed every check (step 3); a refusal of B's own side (its cap, its label
+    /// classes) is raised there too, after M1's checks, as when B built them in that step.
     pub fn open(
+        state: &Arc<NodeState>,
         logged: Logged<AuthorisedQuery>,
         plan: LinkPlan,
         handshakes: Vec<Handshake>,
     ) -> Result<Self, String> {
         let (handshake, key) = super::two_sided_start(handshakes)?;
-        Ok(Self { logged, plan, key, phase: Phase::Hello(handshake), digests: Vec::new() })
+        let (plan, key) = (Arc::new(plan), Arc::new(key));
+        let session_id = *logged.query().checked().envelope().session_id.as_bytes();
+        let own = {
+            let (state, plan, key) = (Arc::clone(state), Arc::clone(&plan), Arc::clone(&key));
+            std::thread::Builder::new()
+                .name("link-own-tuples".into())
+                .spawn(move || own_tuples(&state, &plan, &key, &session_id))
+                .ok()
+        };
+        Ok(Self { logged, plan, key, phase: Phase::Hello(handshake), digests: Vec::new(), own })
     }
 
     /// The admitted query this session serves.
@@ -162,32 +192,14 @@ impl ComputingSession {
         };
         let cohort = decode_batch(batch, &plan.cohort_layout, &plan.labels, max, Some(&self.key))?;
 
-        let mut rows = read_side(state, plan)?;
-        if let Some(reach) = &plan.partner_reach {
-            // An event outside the reach of the cohort's windows can match no cohort row:
-            // leave it out, so that it never takes a slot an event that can match needs (the
-            // partner layout has one slot per unit of the reach). A subject's label is then
-            // that of its earliest row within the reach.
-            rows.retain(|row| row.event_date.is_some_and(|d| reach.contains(d)));
-        }
-        let labelling =
-            if plan.side.label_column.is_some() { Labelling::Column } else { Labelling::All };
-        let subjects =
-            partner_subjects(&rows, &plan.selection, plan.window.as_ref(), labelling, &plan.labels)
-                .map_err(StepError::from)?;
-        check_cap(plan, subjects.subjects.len())?;
-        let within = (plan.request.kind == LinkKind::Calibrate)
-            .then(|| WithinFile::of_subjects(&subjects.subjects, plan.partner_layout.key_types()));
-        let classes = plan
-            .labels
-            .check_classes(subjects.subjects.iter().map(|s| &s.label))
-            .map_err(StepError::from)?;
-        let layout = &plan.partner_layout;
-        let mut rng = OsRandom::new();
-        let mut tuples = build_tuples(&subjects.subjects, layout, &mut rng)?.tuples;
-        tuples.extend(dummy_tuples(layout, &dummy_counts(&classes, &plan.labels)?, &plan.labels)?);
         let session_id = *env.session_id.as_bytes();
-        let m2 = blind_tuples(&self.key, &session_id, layout, tuples)?;
+        let (m2, within) = match self.own.take() {
+            Some(thread) => thread.join().map_err(|_| {
+                NodeError::Internal("the thread blinding this node's tuples panicked".into())
+            })??,
+            None => own_tuples(state, plan, &self.key, &session_id)?,
+        };
+        let layout = &plan.partner_layout;
         let body = pb::link_payload::Body::PartnerTuples(encode_batch(&m2, layout));
         let (message, digest) = seal(channel, &payload(body))?;
         self.digests.push(digest_line(&message, &digest));
@@ -230,8 +242,14 @@ impl ComputingSession {
         let pb::link_payload::Body::Reblinded(batch) = read_payload(&plaintext)? else {
             return Err(protocol("linkage.message", "step 3 must carry M2 reblinded (M3)"));
         };
-        let m3 =
-            decode_batch(batch, &plan.partner_layout, &plan.labels, after.m2_labels.len(), None)?;
+        // M3's points are only compared with b·M1, which B computed itself: every check but
+        // decoding each point (see `decode_batch_to_compare`).
+        let m3 = decode_batch_to_compare(
+            batch,
+            &plan.partner_layout,
+            &plan.labels,
+            after.m2_labels.len(),
+        )?;
         let received: Vec<Label> = m3.iter().map(|t| t.label().clone()).collect();
         if !same_label_multiset(&after.m2_labels, &received) {
             return Err(protocol(
@@ -440,6 +458,46 @@ impl ComputingSession {
             ))),
         }
     }
+}
+
+/// B's own side for M2 (§8 step 4): its qualifying rows (within the partner reach, if any) as
+/// subjects, checked against its cap and its label classes, one tuple each, padded with dummies
+/// per class, blinded under `key` and sorted by bytes; for a calibration run, with B's
+/// within-file statistics.
+fn own_tuples(
+    state: &NodeState,
+    plan: &LinkPlan,
+    key: &BlindingKey,
+    session_id: &[u8; 16],
+) -> OwnTuples {
+    let mut rows = read_side(state, plan)?;
+    if let Some(reach) = &plan.partner_reach {
+        // An event outside the reach of the cohort's windows can match no cohort row:
+        // leave it out, so that it never takes a slot an event that can match needs (the
+        // partner layout has one slot per unit of the reach). A subject's label is then
+        // that of its earliest row within the reach.
+        rows.retain(|row| row.event_date.is_some_and(|d| reach.contains(d)));
+    }
+    let labelling =
+        if plan.side.label_column.is_some() { Labelling::Column } else { Labelling::All };
+    let subjects =
+        partner_subjects(&rows, &plan.selection, plan.window.as_ref(), labelling, &plan.labels)
+            .map_err(StepError::from)?;
+    drop(rows);
+    check_cap(plan, subjects.subjects.len())?;
+    // A calibration run fixes u from B's own subjects, in plaintext, before unique-or-random.
+    let within = (plan.request.kind == LinkKind::Calibrate)
+        .then(|| WithinFile::of_subjects(&subjects.subjects, plan.partner_layout.key_types()));
+    let classes = plan
+        .labels
+        .check_classes(subjects.subjects.iter().map(|s| &s.label))
+        .map_err(StepError::from)?;
+    let layout = &plan.partner_layout;
+    let mut rng = OsRandom::new();
+    let mut tuples = build_tuples(&subjects.subjects, layout, &mut rng)?.tuples;
+    drop(subjects);
+    tuples.extend(dummy_tuples(layout, &dummy_counts(&classes, &plan.labels)?, &plan.labels)?);
+    Ok((blind_tuples(key, session_id, layout, tuples)?, within))
 }
 
 fn protocol(rule: &'static str, problem: &str) -> StepError {

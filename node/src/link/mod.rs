@@ -115,7 +115,7 @@ pub struct Stepped {
 /// Opens this node's part: makes its scalar and one handshake per peer, keeps the session and
 /// answers with the hellos.
 pub fn open(
-    state: &NodeState,
+    state: &std::sync::Arc<NodeState>,
     logged: Logged<AuthorisedQuery>,
     plan: LinkPlan,
 ) -> Result<pb::LinkOpened, NodeError> {
@@ -153,7 +153,7 @@ pub fn open(
                 .map_err(|e| NodeError::Internal(format!("cohort session: {e}")))?,
         )),
         _ => SessionState::Computing(Box::new(
-            computing::ComputingSession::open(logged, plan, handshakes)
+            computing::ComputingSession::open(state, logged, plan, handshakes)
                 .map_err(|e| NodeError::Internal(format!("computing session: {e}")))?,
         )),
     };

@@ -21,9 +21,23 @@ use crate::policy::linkage::{LinkRole, LinkageRule};
 use crate::privacy::{DiscreteLaplace, Ratio};
 use crate::state::NodeState;
 
-/// Slots per key type on the cohort side without a window: room for a few values of one key
-/// type (aliases give several name keys).
+/// Slots per key type without a window: room for a few values of one key type (aliases give
+/// several name keys, a building several UPRNs).
 const UNTIMED_SLOTS: usize = 4;
+
+/// Slots of key type `kt` without a window, on either side. An NHS number is one value per
+/// subject: a cohort row holds one, and the import keys a person-subject by its NHS number
+/// (`dataset::row::subject_key`), so a subject never holds two — it gets one slot, a quarter
+/// of the points (and of the blinding work) of four. Should a subject ever hold two, the one
+/// its earliest row carries is kept and the other counted in `BuildReport`'s
+/// `messages_over_capacity`, as for any full key type. Every other key type gets
+/// [`UNTIMED_SLOTS`]. Fixed by the key type, never by the data (F5, F11).
+pub fn untimed_slots(kt: KeyType) -> usize {
+    match kt {
+        KeyType::Nhs => 1,
+        _ => UNTIMED_SLOTS,
+    }
+}
 
 /// The ℓ1 sensitivity of a (g, h) table to one subject on either side: a one-to-one linkage
 /// moves one pair, so one cell down and one up at most (design-review F3, F4, §8 step 6).
@@ -378,15 +392,18 @@ fn stored_model(
 /// (twice over, for a subject with two index dates or two values of a key type) on the cohort
 /// side; on the partner side K × T, where T is the number of units in `partner_reach` — one
 /// slot for every unit its events can match in, so no event that can match is ever crowded
-/// out of its tuple by others — or, when no side states a period, 2W; a few slots each
-/// without a window.
+/// out of its tuple by others — or, when no side states a period, 2W. Without a window both
+/// sides get [`untimed_slots`] of each key type.
 pub fn layouts(
     key_types: &[KeyType],
     window: Option<&WindowTemplate>,
     partner_reach: Option<&UnitRange>,
 ) -> Result<(TupleLayout, TupleLayout), crate::linkage::LinkageError> {
     let (cohort, partner) = match (window, partner_reach) {
-        (None, _) => (UNTIMED_SLOTS, UNTIMED_SLOTS),
+        (None, _) => {
+            let untimed = TupleLayout::per_key_type(key_types.iter().copied(), untimed_slots)?;
+            return Ok((untimed.clone(), untimed));
+        }
         (Some(w), Some(reach)) => (2 * w.slot_count(), reach.units()),
         (Some(w), None) => (2 * w.slot_count(), 2 * w.slot_count()),
     };
@@ -570,10 +587,25 @@ mod tests {
         .expect("range");
         let (cohort, partner) =
             layouts(&[KeyType::Nhs], Some(&window), Some(&reach)).expect("layouts");
-        assert_eq!((cohort.slots(), partner.slots()), (6, 8));
+        assert_eq!((cohort.group_len(0), partner.group_len(0)), (6, 8));
         let (_, partner) = layouts(&[KeyType::Nhs], Some(&window), None).expect("layouts");
-        assert_eq!(partner.slots(), 6);
+        assert_eq!(partner.group_len(0), 6);
         let (cohort, partner) = layouts(&[KeyType::Nhs], None, Some(&reach)).expect("layouts");
-        assert_eq!((cohort.slots(), partner.slots()), (UNTIMED_SLOTS, UNTIMED_SLOTS));
+        assert_eq!((cohort.tuple_len(), partner.tuple_len()), (1, 1));
+    }
+
+    /// Without a window the slots depend on the key type alone: one NHS number, a few of
+    /// every other key, the same on both sides.
+    #[test]
+    fn untimed_slots_are_fixed_by_key_type() {
+        let (cohort, partner) =
+            layouts(&[KeyType::NameDob, KeyType::Nhs, KeyType::SurnameDobPostcode], None, None)
+                .expect("layouts");
+        assert_eq!(cohort, partner);
+        assert_eq!(cohort.key_types()[0], KeyType::Nhs);
+        let groups: Vec<usize> = (0..3).map(|g| cohort.group_len(g)).collect();
+        assert_eq!(groups, vec![1, UNTIMED_SLOTS, UNTIMED_SLOTS]);
+        assert_eq!(cohort.tuple_len(), 1 + 2 * UNTIMED_SLOTS);
+        assert_eq!(cohort.group_range(1), 1..1 + UNTIMED_SLOTS);
     }
 }

@@ -7,7 +7,8 @@
 use std::collections::BTreeSet;
 
 use fedlink_proto::blind::{
-    BatchRules, BlindedPoint, BlindingKey, POINT_LEN, PackedPoints, reblind_received,
+    BatchRules, BlindedPoint, BlindingKey, POINT_LEN, PackedPoints, check_undecoded,
+    reblind_received,
 };
 use fedlink_proto::identity::{IdentityKey, PublicKey, SigningContext};
 use fedlink_proto::pb;
@@ -58,6 +59,48 @@ pub fn decode_batch(
     max: usize,
     reblind: Option<&BlindingKey>,
 ) -> Result<Vec<BlindedTuple>, WireError> {
+    let points = match reblind {
+        None => Points::Check,
+        Some(key) => Points::Reblind(key),
+    };
+    decode(batch, layout, policy, max, points)
+}
+
+/// [`decode_batch`] for a batch whose points the receiver only compares with points it made
+/// itself: every check but the decoding of each point (B on M3, design-review §8 step 5).
+///
+/// Sizes, labels, order and no-repeat are checked as for any batch. The points are not
+/// decoded: B never multiplies them, and equality with one of B's own points — canonical
+/// encodings of non-identity elements, as dalek's compression makes them — is all it asks of
+/// them, so an undecodable or identity encoding can match nothing, like the random point an
+/// honest M3 would carry in its place (`fedlink_proto::blind::check_undecoded`). Decoding 1M
+/// points would cost about 3 s of one core for no protection.
+pub fn decode_batch_to_compare(
+    batch: pb::TupleBatch,
+    layout: &TupleLayout,
+    policy: &LabelPolicy,
+    max: usize,
+) -> Result<Vec<BlindedTuple>, WireError> {
+    decode(batch, layout, policy, max, Points::Compare)
+}
+
+/// What a receiver does with a batch's points.
+enum Points<'a> {
+    /// Decode and check each (not the identity, canonical).
+    Check,
+    /// Decode and check each, and multiply it by this key.
+    Reblind(&'a BlindingKey),
+    /// Check only what needs no decoding (count, no repeat): see [`decode_batch_to_compare`].
+    Compare,
+}
+
+fn decode(
+    batch: pb::TupleBatch,
+    layout: &TupleLayout,
+    policy: &LabelPolicy,
+    max: usize,
+    mode: Points<'_>,
+) -> Result<Vec<BlindedTuple>, WireError> {
     let len = layout.tuple_len();
     if usize::try_from(batch.tuple_len).ok() != Some(len) {
         return Err(LinkageError::TupleShape {
@@ -84,12 +127,17 @@ pub fn decode_batch(
         .collect::<Result<Vec<Label>, LinkageError>>()?;
     check_sorted_bytes(&batch.points, len, &batch.labels)?;
     let rules = BatchRules::exactly(count.saturating_mul(len)).unique();
-    let packed = match reblind {
-        None => PackedPoints::from_bytes(batch.points, &rules),
-        Some(key) => reblind_received(key, &batch.points, &rules),
+    let points = match mode {
+        Points::Check => {
+            PackedPoints::from_bytes(batch.points, &rules).map(PackedPoints::into_bytes)
+        }
+        Points::Reblind(key) => {
+            reblind_received(key, &batch.points, &rules).map(PackedPoints::into_bytes)
+        }
+        Points::Compare => check_undecoded(&batch.points, &rules).map(|_| batch.points),
     };
-    let packed = packed.map_err(|e| from_batch(e, len))?;
-    let mut points = packed.iter();
+    let points = points.map_err(|e| from_batch(e, len))?;
+    let mut points = points.as_chunks::<POINT_LEN>().0.iter().map(|p| BlindedPoint::from_bytes(*p));
     let mut tuples = Vec::with_capacity(count);
     for pair in batch.labels.chunks_exact(2) {
         let index = u16::from_be_bytes([pair[0], pair[1]]);

@@ -53,8 +53,7 @@ impl BlindedTuple {
 
     /// The points of the `group`-th key type of `layout` (empty if out of range).
     pub fn group(&self, layout: &TupleLayout, group: usize) -> &[BlindedPoint] {
-        let start = group * layout.slots();
-        self.points.get(start..start + layout.slots()).unwrap_or_default()
+        self.points.get(layout.group_range(group)).unwrap_or_default()
     }
 
     /// The same tuple as a [`Tuple`] with every slot present, for a [`super::Matcher`].
@@ -101,7 +100,7 @@ pub fn blind_tuples_in_order(
     let mut blinded: Vec<Vec<Option<BlindedPoint>>> =
         vec![vec![None; layout.tuple_len()]; tuples.len()];
     for (group, &key_type) in layout.key_types().iter().enumerate() {
-        let offset = group * layout.slots();
+        let offset = layout.group_range(group).start;
         let mut positions = Vec::new();
         let mut messages: Vec<&[u8]> = Vec::new();
         for (t, tuple) in tuples.iter().enumerate() {
@@ -184,7 +183,7 @@ pub fn permute_slots_and_sort(
 ) -> Result<Vec<BlindedTuple>, LinkageError> {
     for (index, tuple) in tuples.iter_mut().enumerate() {
         check_shape(index, tuple, layout)?;
-        for group in tuple.points.chunks_mut(layout.slots()) {
+        for group in layout.groups_mut(&mut tuple.points) {
             shuffle(group, rng)?;
         }
     }

@@ -28,22 +28,37 @@ use crate::privacy::RandomBits;
 pub const MAX_SLOTS_PER_KEY_TYPE: usize = 4096;
 
 /// The shape every tuple of one side shares: its key types, strongest first, and the number of
-/// slots per key type. The cohort side usually has W × (values per key type) slots, the
-/// partner side T × (values per key type) for T units of data coverage.
+/// slots of each. The cohort side usually has W × (values per key type) slots per key type, the
+/// partner side T × (values per key type) for T units of data coverage. Without a window the
+/// number can differ by key type (an NHS number is one value per person; name keys need room
+/// for aliases), but it is always fixed by the query, never by the data: how many slots a
+/// subject fills must not show (F5, F11).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TupleLayout {
     /// Key types in [`KeyType`]'s order (strongest first), each once.
     key_types: Vec<KeyType>,
-    /// Slots per key type.
-    slots: usize,
+    /// Slots of each key type, in the order of `key_types`.
+    slots: Vec<usize>,
+    /// Where each key type's group starts in a tuple: `starts[i]` = Σ slots[..i].
+    starts: Vec<usize>,
+    /// Slots per tuple: Σ slots.
+    len: usize,
 }
 
 impl TupleLayout {
-    /// A layout; key types are put in strength order, so both sides of a query that allow the
-    /// same key types get the same layout order.
+    /// A layout with `slots` slots for every key type; key types are put in strength order, so
+    /// both sides of a query that allow the same key types get the same layout order.
     pub fn new(
         key_types: impl IntoIterator<Item = KeyType>,
         slots: usize,
+    ) -> Result<TupleLayout, LinkageError> {
+        TupleLayout::per_key_type(key_types, |_| slots)
+    }
+
+    /// A layout with `slots(kt)` slots for key type `kt`, in strength order.
+    pub fn per_key_type(
+        key_types: impl IntoIterator<Item = KeyType>,
+        slots: impl Fn(KeyType) -> usize,
     ) -> Result<TupleLayout, LinkageError> {
         let mut key_types: Vec<KeyType> = key_types.into_iter().collect();
         key_types.sort();
@@ -53,13 +68,23 @@ impl TupleLayout {
         if let Some(pair) = key_types.windows(2).find(|pair| pair[0] == pair[1]) {
             return Err(LinkageError::DuplicateKeyType(pair[0]));
         }
-        if slots == 0 {
+        let slots: Vec<usize> = key_types.iter().map(|&kt| slots(kt)).collect();
+        if slots.contains(&0) {
             return Err(LinkageError::NoSlots);
         }
-        if slots > MAX_SLOTS_PER_KEY_TYPE {
-            return Err(LinkageError::TooManySlots { slots, max: MAX_SLOTS_PER_KEY_TYPE });
+        if let Some(&too_many) = slots.iter().find(|&&n| n > MAX_SLOTS_PER_KEY_TYPE) {
+            return Err(LinkageError::TooManySlots {
+                slots: too_many,
+                max: MAX_SLOTS_PER_KEY_TYPE,
+            });
         }
-        Ok(TupleLayout { key_types, slots })
+        let mut starts = Vec::with_capacity(slots.len());
+        let mut len = 0;
+        for &n in &slots {
+            starts.push(len);
+            len += n;
+        }
+        Ok(TupleLayout { key_types, slots, starts, len })
     }
 
     /// The key types, strongest first; group `i` of a tuple holds `key_types()[i]`.
@@ -67,14 +92,34 @@ impl TupleLayout {
         &self.key_types
     }
 
-    /// Slots per key type.
-    pub fn slots(&self) -> usize {
-        self.slots
+    /// Slots of the `group`-th key type (0 if out of range).
+    pub fn group_len(&self, group: usize) -> usize {
+        self.slots.get(group).copied().unwrap_or(0)
     }
 
-    /// Slots per tuple: K × slots.
+    /// Where the `group`-th key type's slots lie in a tuple (empty if out of range).
+    pub fn group_range(&self, group: usize) -> std::ops::Range<usize> {
+        match (self.starts.get(group), self.slots.get(group)) {
+            (Some(&start), Some(&n)) => start..start + n,
+            _ => 0..0,
+        }
+    }
+
+    /// Slots per tuple: the sum over key types.
     pub fn tuple_len(&self) -> usize {
-        self.key_types.len() * self.slots
+        self.len
+    }
+
+    /// Splits a tuple's slots (or points) into its key-type groups, mutably, in layout order;
+    /// a slice of another length yields fewer or shorter groups.
+    pub fn groups_mut<'a, T>(&self, mut slots: &'a mut [T]) -> Vec<&'a mut [T]> {
+        let mut groups = Vec::with_capacity(self.slots.len());
+        for &n in &self.slots {
+            let (group, rest) = slots.split_at_mut(n.min(slots.len()));
+            groups.push(group);
+            slots = rest;
+        }
+        groups
     }
 
     /// Refuses a tuple whose length is not this layout's.
@@ -130,8 +175,7 @@ impl<M> Tuple<M> {
 
     /// The slots of the `group`-th key type of `layout` (empty if out of range).
     pub fn group(&self, layout: &TupleLayout, group: usize) -> &[Option<M>] {
-        let start = group * layout.slots;
-        self.slots.get(start..start + layout.slots).unwrap_or_default()
+        self.slots.get(layout.group_range(group)).unwrap_or_default()
     }
 
     /// The same tuple with every slot transformed, label and positions kept: how the blinding
@@ -207,7 +251,7 @@ pub fn build_tuples(
     let mut tuples = Vec::with_capacity(subjects.len());
     for (subject, messages) in subjects.iter().zip(&distinct) {
         let mut groups: Vec<Vec<Option<SlotMessage>>> =
-            layout.key_types.iter().map(|_| Vec::with_capacity(layout.slots)).collect();
+            layout.slots.iter().map(|&n| Vec::with_capacity(n)).collect();
         for message in messages {
             if holders.get(message.key_bytes()).is_some_and(|&n| n > 1) {
                 continue;
@@ -218,13 +262,15 @@ pub fn build_tuples(
                 continue;
             };
             match groups.get_mut(group) {
-                Some(slots) if slots.len() < layout.slots => slots.push(Some((*message).clone())),
+                Some(slots) if slots.len() < layout.group_len(group) => {
+                    slots.push(Some((*message).clone()));
+                }
                 _ => report.messages_over_capacity += 1,
             }
         }
         let mut slots = Vec::with_capacity(layout.tuple_len());
-        for mut group in groups {
-            group.resize(layout.slots, None);
+        for (mut group, &n) in groups.into_iter().zip(&layout.slots) {
+            group.resize(n, None);
             shuffle(&mut group, rng)?;
             slots.append(&mut group);
         }

@@ -314,3 +314,79 @@ fn blind_tuples_refuses_misshapen_input() {
         Err(LinkageError::TupleShape { index: 0, expected: 2, found: 1 })
     );
 }
+
+/// A layout with different slot counts per key type (one NHS number, several name keys, as
+/// untimed layouts have): the keys meet after both keys, each group keeps its own size, and
+/// A's reblinding permutes points only within their group.
+#[test]
+fn uneven_layouts_blind_meet_and_permute_within_groups() {
+    let layout = TupleLayout::per_key_type([KeyType::NameDob, KeyType::Nhs], |kt| match kt {
+        KeyType::Nhs => 1,
+        _ => 5,
+    })
+    .unwrap();
+    assert_eq!((layout.tuple_len(), layout.group_range(0), layout.group_range(1)), (6, 0..1, 1..6));
+    let (a, b) = (key(), key());
+    let a_side = [shared(), person("Ann", "Lee", "1990-03-04", "", Some(2))];
+    let b_side = [person("Bob", "Jones", "1975-05-06", "", Some(3)), shared()];
+    let plain = tuples(&layout, &a_side, 1);
+    assert!(plain.iter().all(|t| t.group(&layout, 0).len() == 1 && t.group(&layout, 1).len() == 5));
+    let m1 = blind_tuples(&a, &SID, &layout, plain).unwrap();
+    check_received(&m1, &layout, &policy(), 10).unwrap();
+    let ab = reblind_tuples(&b, m1, &layout, &mut Seeded(2)).unwrap();
+    let m2 = blind_tuples(&b, &SID, &layout, tuples(&layout, &b_side, 3)).unwrap();
+    let m3 = reblind_tuples(&a, m2, &layout, &mut Seeded(4)).unwrap();
+    // Exactly the shared person's NHS number and name + DOB key meet.
+    let common: Vec<BlindedPoint> = points(&ab).intersection(&points(&m3)).copied().collect();
+    assert_eq!(common.len(), 2, "one NHS key and one name + DOB key in common");
+    assert!(m3.iter().all(|t| t.group(&layout, 0).len() == 1 && t.points().len() == 6));
+    // The NHS point stays the NHS point: permutation never crosses groups.
+    let nhs_common = common
+        .iter()
+        .filter(|p| ab.iter().any(|t| t.group(&layout, 0).contains(p)))
+        .filter(|p| m3.iter().any(|t| t.group(&layout, 0).contains(p)))
+        .count();
+    assert_eq!(nhs_common, 1, "the NHS keys meet in the NHS groups of both sides");
+}
+
+/// B's decoder for M3 (`decode_batch_to_compare`) keeps every check that needs no decoding —
+/// shape, cap, labels, order, no repeat — and lets an undecodable point through, which can
+/// then match none of B's own (canonical, non-identity) points.
+#[test]
+fn the_compare_only_decoder_checks_all_but_decoding() {
+    use fedlink_node::link::wire::{decode_batch, decode_batch_to_compare, encode_batch};
+    let (layout, m) = message();
+    let batch = encode_batch(&m, &layout);
+    assert_eq!(decode_batch_to_compare(batch.clone(), &layout, &policy(), 3).unwrap(), m);
+    assert_eq!(
+        decode_batch_to_compare(batch.clone(), &layout, &policy(), 2),
+        Err(LinkageError::TooManyTuples { count: 3, max: 2 })
+    );
+    let mut truncated = batch.clone();
+    truncated.points.pop();
+    assert!(decode_batch_to_compare(truncated, &layout, &policy(), 3).is_err());
+    let mut repeated = batch.clone();
+    repeated.points.copy_within(0..32, 32);
+    assert!(matches!(
+        decode_batch_to_compare(repeated, &layout, &policy(), 3),
+        Err(LinkageError::RepeatedValue { .. } | LinkageError::NotSorted { .. })
+    ));
+    let mut unsorted = m.clone();
+    unsorted.swap(0, 2);
+    assert!(matches!(
+        decode_batch_to_compare(encode_batch(&unsorted, &layout), &layout, &policy(), 3),
+        Err(LinkageError::NotSorted { .. })
+    ));
+    // The identity in the last slot of the last tuple (order unchanged): the full decoder
+    // refuses it, the compare-only one passes it on, and it equals no point B could hold.
+    let mut identity = batch.clone();
+    let end = identity.points.len();
+    identity.points[end - 32..].fill(0);
+    assert!(matches!(
+        decode_batch(identity.clone(), &layout, &policy(), 3, None),
+        Err(LinkageError::BadPoint { .. })
+    ));
+    let passed = decode_batch_to_compare(identity, &layout, &policy(), 3).unwrap();
+    assert!(!points(&m).contains(&BlindedPoint::from_bytes([0; 32])));
+    assert_eq!(passed[2].points()[3], BlindedPoint::from_bytes([0; 32]));
+}

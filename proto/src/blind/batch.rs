@@ -161,6 +161,21 @@ impl std::fmt::Debug for PackedPoints {
     }
 }
 
+/// The checks of [`PackedPoints::from_bytes`] that need no decoding — length, cap, count and,
+/// where `rules` say so, no point repeated — for a batch the receiver will only compare, byte
+/// for byte, with points it computed itself (B on M3). Such a receiver never multiplies or
+/// decodes these points, and its own points are canonical encodings of non-identity elements,
+/// so a non-canonical or identity encoding can equal none of them: it links nothing, exactly
+/// like a uniform random point, and decoding it would only cost a square root per point.
+/// Returns the point count.
+pub fn check_undecoded(bytes: &[u8], rules: &BatchRules) -> Result<usize, BatchError> {
+    let count = check_shape(bytes, rules)?;
+    if rules.unique {
+        check_unique(bytes.as_chunks::<POINT_LEN>().0)?;
+    }
+    Ok(count)
+}
+
 /// Length, cap and count, before anything is decoded; returns the point count.
 pub(super) fn check_shape(bytes: &[u8], rules: &BatchRules) -> Result<usize, BatchError> {
     if !bytes.len().is_multiple_of(POINT_LEN) {

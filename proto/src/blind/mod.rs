@@ -23,7 +23,7 @@ pub mod point;
 pub mod random;
 pub mod scalar;
 
-pub use batch::{BatchError, BatchRules, PackedPoints};
+pub use batch::{BatchError, BatchRules, PackedPoints, check_undecoded};
 pub use hash::{Dst, HashError, expand_message_xmd, hash_to_ristretto255, linkage_dst};
 pub use parallel::{
     blind_all, blind_all_with, default_threads, random_points, reblind_all, reblind_all_with,
