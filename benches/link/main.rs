@@ -529,7 +529,7 @@ fn write_people(
 }
 
 /// `count` distinct valid NHS numbers: the test range (999 000 0000–999 999 9999, 909,091
-/// numbers, which can never be real) first, then, for runs that need more, valid numbers
+/// numbers, which can never be real, less 9999999999, a placeholder) first, then, for runs that need more, valid numbers
 /// (modulus 11) of the 998 block, outside the blocks issued in England and Wales (400–499,
 /// 600–799) and in Scotland and Northern Ireland (010–311, 320–399). They are made and used in
 /// a temporary folder and dropped with it.
@@ -539,7 +539,12 @@ fn nhs_numbers(count: usize) -> Result<Vec<String>, BoxError> {
         if numbers.len() == count {
             return Ok(numbers);
         }
-        numbers.push(test_range_number(serial).ok_or("the test range")?.to_string());
+        let number = test_range_number(serial).ok_or("the test range")?.to_string();
+        // 9999999999 passes Modulus 11 but is a system default: the node treats ten equal
+        // digits as a placeholder, never a key, so the bench must not plant it.
+        if !number.bytes().all(|b| b == b'9') {
+            numbers.push(number);
+        }
     }
     for body in 0..1_000_000u32 {
         if numbers.len() == count {
