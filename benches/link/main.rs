@@ -426,6 +426,17 @@ fn bench(tmp: &Path) -> Result<(), BoxError> {
         println!("  {line}");
     }
 
+    println!(
+        "\neach node's own phase timings (its log's \"linkage step timings\" lines, every query):"
+    );
+    for node in ["police", "icb"] {
+        let log = std::fs::read_to_string(fed.join(node).join("node.log")).unwrap_or_default();
+        for line in log.lines().filter(|l| l.contains("linkage step timings")) {
+            let fields = line.split_once("linkage step timings").map_or(line, |(_, rest)| rest);
+            println!("  {node:<7}{}", fields.trim_end());
+        }
+    }
+
     println!("\npeak memory (VmHWM):");
     for (name, peak) in &node_peaks {
         let peak = peak.map_or("unknown".into(), |kib| format!("{:.0} MiB", kib as f64 / 1024.0));

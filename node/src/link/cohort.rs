@@ -119,7 +119,9 @@ impl CohortSession {
         channel: &mut SecureChannel,
     ) -> Result<pb::RelayMessage, StepError> {
         let plan = &self.plan;
+        let mut timer = super::StepTimer::start("cohort M1");
         let rows = read_side(state, plan)?;
+        timer.phase("read and cluster rows");
         let window = plan.window.as_ref();
         let layout = &plan.cohort_layout;
         let mut rng = OsRandom::new();
@@ -151,13 +153,17 @@ impl CohortSession {
                 .labels
                 .check_classes(subjects.subjects.iter().map(|s| &s.label))
                 .map_err(StepError::from)?;
+            timer.phase("subjects");
             let mut tuples = build_tuples(&subjects.subjects, layout, &mut rng)?.tuples;
             tuples.extend(dummy_tuples(
                 layout,
                 &dummy_counts(&classes, &plan.labels)?,
                 &plan.labels,
             )?);
-            blind_tuples(&self.key, &session_id, layout, tuples)?
+            timer.phase("tuples");
+            let blinded = blind_tuples(&self.key, &session_id, layout, tuples)?;
+            timer.phase("blind and sort");
+            blinded
         };
 
         let descriptor = pb::CohortDescriptor {
@@ -177,6 +183,7 @@ impl CohortSession {
             tuples: Some(encode_batch(&blinded, layout)),
         });
         let (message, digest) = seal(channel, &payload(body))?;
+        timer.phase("encode and seal");
         self.digests.push(digest_line(&message, &digest));
         let output = pb::OutputRecord {
             output_class: "LINKAGE_BLINDED".into(),
@@ -209,18 +216,23 @@ impl CohortSession {
         messages: &mut Vec<pb::RelayMessage>,
     ) -> Result<(pb::RelayMessage, pb::Receipt), StepError> {
         let plan = &self.plan;
+        let mut timer = super::StepTimer::start("cohort M2 to M3");
         let (plaintext, line) = open_one(channel, messages)?;
         self.digests.push(line);
+        timer.phase("open and decode");
         let pb::link_payload::Body::PartnerTuples(batch) = read_payload(&plaintext)? else {
             return Err(wire_refusal("step 2 must carry the partner's tuples (M2)"));
         };
         let max = max_tuples(plan.rule.max_subjects_per_query as usize, &plan.labels);
         let reblinded =
             decode_batch(batch, &plan.partner_layout, &plan.labels, max, Some(&self.key))?;
+        timer.phase("check and reblind");
         let mut rng = OsRandom::new();
         let m3 = permute_slots_and_sort(reblinded, &plan.partner_layout, &mut rng)?;
+        timer.phase("permute and sort");
         let body = pb::link_payload::Body::Reblinded(encode_batch(&m3, &plan.partner_layout));
         let (message, digest) = seal(channel, &payload(body))?;
+        timer.phase("encode and seal");
         self.digests.push(digest_line(&message, &digest));
         // When M3 ends A's part (a count), the entry's hash is that of the contribution record
         // A returns, which lists every message digest, M3's included; the coordinator checks

@@ -151,9 +151,11 @@ impl ComputingSession {
         messages: &mut Vec<pb::RelayMessage>,
     ) -> Result<(pb::RelayMessage, AfterM2), StepError> {
         let plan = &self.plan;
+        let mut timer = super::StepTimer::start("computing M1 to M2");
         let env = self.logged.query().checked().envelope();
         let (plaintext, line) = open_one(channel, messages)?;
         self.digests.push(line);
+        timer.phase("open and decode");
         let pb::link_payload::Body::Cohort(m1) = read_payload(&plaintext)? else {
             return Err(protocol("linkage.message", "step 1 must carry the cohort (M1)"));
         };
@@ -191,6 +193,7 @@ impl ComputingSession {
             _ => max_tuples(plan.rule.max_subjects_per_query as usize, &plan.labels),
         };
         let cohort = decode_batch(batch, &plan.cohort_layout, &plan.labels, max, Some(&self.key))?;
+        timer.phase("check and reblind M1");
 
         let session_id = *env.session_id.as_bytes();
         let (m2, within) = match self.own.take() {
@@ -199,9 +202,11 @@ impl ComputingSession {
             })??,
             None => own_tuples(state, plan, &self.key, &session_id)?,
         };
+        timer.phase("wait for own tuples");
         let layout = &plan.partner_layout;
         let body = pb::link_payload::Body::PartnerTuples(encode_batch(&m2, layout));
         let (message, digest) = seal(channel, &payload(body))?;
+        timer.phase("encode and seal");
         self.digests.push(digest_line(&message, &digest));
         let output = pb::OutputRecord {
             output_class: "LINKAGE_BLINDED".into(),
@@ -237,8 +242,10 @@ impl ComputingSession {
         after: AfterM2,
     ) -> Result<Stepped, StepError> {
         let plan = &self.plan;
+        let mut timer = super::StepTimer::start("computing M3 to result");
         let (plaintext, line) = open_one(channel, messages)?;
         self.digests.push(line);
+        timer.phase("open and decode");
         let pb::link_payload::Body::Reblinded(batch) = read_payload(&plaintext)? else {
             return Err(protocol("linkage.message", "step 3 must carry M2 reblinded (M3)"));
         };
@@ -263,6 +270,7 @@ impl ComputingSession {
             after.cohort.into_iter().map(BlindedTuple::into_tuple).collect();
         let partner: Vec<Tuple<BlindedPoint>> =
             m3.into_iter().map(BlindedTuple::into_tuple).collect();
+        timer.phase("check M3");
         let cohort_side = Side { layout: &plan.cohort_layout, tuples: &cohort };
         let partner_side = Side { layout: &plan.partner_layout, tuples: &partner };
         let peer = channel.context().peer().to_string();
@@ -280,6 +288,7 @@ impl ComputingSession {
             }
             None => (UniqueKeyPasses.link(cohort_side, partner_side)?, None),
         };
+        timer.phase("match");
 
         if plan.request.kind == LinkKind::FlagBack {
             let mut flags: Vec<Option<Label>> = vec![None; cohort.len()];
@@ -470,7 +479,9 @@ fn own_tuples(
     key: &BlindingKey,
     session_id: &[u8; 16],
 ) -> OwnTuples {
+    let mut timer = super::StepTimer::start("partner own tuples");
     let mut rows = read_side(state, plan)?;
+    timer.phase("read and cluster rows");
     if let Some(reach) = &plan.partner_reach {
         // An event outside the reach of the cohort's windows can match no cohort row:
         // leave it out, so that it never takes a slot an event that can match needs (the
@@ -484,6 +495,7 @@ fn own_tuples(
         partner_subjects(&rows, &plan.selection, plan.window.as_ref(), labelling, &plan.labels)
             .map_err(StepError::from)?;
     drop(rows);
+    timer.phase("subjects");
     check_cap(plan, subjects.subjects.len())?;
     // A calibration run fixes u from B's own subjects, in plaintext, before unique-or-random.
     let within = (plan.request.kind == LinkKind::Calibrate)
@@ -497,7 +509,10 @@ fn own_tuples(
     let mut tuples = build_tuples(&subjects.subjects, layout, &mut rng)?.tuples;
     drop(subjects);
     tuples.extend(dummy_tuples(layout, &dummy_counts(&classes, &plan.labels)?, &plan.labels)?);
-    Ok((blind_tuples(key, session_id, layout, tuples)?, within))
+    timer.phase("tuples");
+    let blinded = blind_tuples(key, session_id, layout, tuples)?;
+    timer.phase("blind and sort");
+    Ok((blinded, within))
 }
 
 fn protocol(rule: &'static str, problem: &str) -> StepError {
