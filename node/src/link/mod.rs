@@ -334,6 +334,43 @@ pub fn digest_line(message: &pb::RelayMessage, digest: &[u8; 32]) -> String {
     format!("{}>{}#{}:{hex}", message.sender, message.receiver, message.step)
 }
 
+/// How long each phase of a node's linkage step took, logged at info level when the step
+/// ends, so an operator can see where a long query spends its time (no counts, only times).
+pub struct StepTimer {
+    step: &'static str,
+    started: std::time::Instant,
+    last: std::time::Instant,
+    phases: Vec<(&'static str, f64)>,
+}
+
+impl StepTimer {
+    /// Starts timing `step`.
+    pub fn start(step: &'static str) -> Self {
+        let now = std::time::Instant::now();
+        StepTimer { step, started: now, last: now, phases: Vec::new() }
+    }
+
+    /// Ends the current phase, naming it.
+    pub fn phase(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        self.phases.push((name, now.duration_since(self.last).as_secs_f64()));
+        self.last = now;
+    }
+}
+
+impl Drop for StepTimer {
+    fn drop(&mut self) {
+        let phases: Vec<String> =
+            self.phases.iter().map(|(name, s)| format!("{name} {s:.2}s")).collect();
+        tracing::info!(
+            step = self.step,
+            total_s = format!("{:.2}", self.started.elapsed().as_secs_f64()),
+            phases = phases.join(", "),
+            "linkage step timings"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,42 +409,5 @@ mod tests {
             let StepError::Refused(r) = StepError::from(e) else { panic!("a refusal") };
             assert!(!r.to_string().contains(value), "{r}");
         }
-    }
-}
-
-/// How long each phase of a node's linkage step took, logged at info level when the step
-/// ends, so an operator can see where a long query spends its time (no counts, only times).
-pub struct StepTimer {
-    step: &'static str,
-    started: std::time::Instant,
-    last: std::time::Instant,
-    phases: Vec<(&'static str, f64)>,
-}
-
-impl StepTimer {
-    /// Starts timing `step`.
-    pub fn start(step: &'static str) -> Self {
-        let now = std::time::Instant::now();
-        StepTimer { step, started: now, last: now, phases: Vec::new() }
-    }
-
-    /// Ends the current phase, naming it.
-    pub fn phase(&mut self, name: &'static str) {
-        let now = std::time::Instant::now();
-        self.phases.push((name, now.duration_since(self.last).as_secs_f64()));
-        self.last = now;
-    }
-}
-
-impl Drop for StepTimer {
-    fn drop(&mut self) {
-        let phases: Vec<String> =
-            self.phases.iter().map(|(name, s)| format!("{name} {s:.2}s")).collect();
-        tracing::info!(
-            step = self.step,
-            total_s = format!("{:.2}", self.started.elapsed().as_secs_f64()),
-            phases = phases.join(", "),
-            "linkage step timings"
-        );
     }
 }
