@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,10 +19,11 @@ const MAX_LABEL_LEN: usize = 64;
 
 /// A coarse label such as `F_18-24` or `homicide_victim`: 1–64 characters of A–Z, a–z, 0–9
 /// and `_ - . : + <`. The alphabet keeps labels printable and free of separators, so a label
-/// can be logged and written into a table cell as it is.
+/// can be logged and written into a table cell as it is. Shared, not copied: a million tuples
+/// of one class hold one allocation of its text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Label(String);
+pub struct Label(Arc<str>);
 
 impl Label {
     /// A label, or why the text cannot be one.
@@ -33,7 +35,7 @@ impl Label {
         if text.is_empty() || text.len() > MAX_LABEL_LEN || !text.bytes().all(allowed) {
             return Err(LinkageError::InvalidLabel(text));
         }
-        Ok(Label(text))
+        Ok(Label(Arc::from(text)))
     }
 
     /// The label's text.
@@ -52,7 +54,7 @@ impl TryFrom<String> for Label {
 
 impl From<Label> for String {
     fn from(label: Label) -> Self {
-        label.0
+        label.0.to_string()
     }
 }
 
