@@ -416,7 +416,8 @@ fn dump_missed(
         .collect();
     missed.sort_unstable();
     for person in missed {
-        let _ = writeln!(out, "person {person}");
+        let nfa = truth.attributes.get(&person).is_some_and(|a| a.nfa);
+        let _ = writeln!(out, "person {person}{}", if nfa { " (no fixed abode)" } else { "" });
         for line in rows_of(cohort_rows, "police", "nominals", person) {
             let _ = writeln!(out, "  C {line}");
         }
