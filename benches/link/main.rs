@@ -31,22 +31,20 @@
 //! decoding it. So 4N variable-base scalar multiplications (2N of them after a hash-to-group),
 //! 2N point decodings and a few random points for dummies per query.
 //!
-//! On the project's 2-core machine (AMD EPYC Zen 5 under KVM, IFMA build, 2026-11-27) with
-//! other engineers' builds running (load average 4–6, so two cores gave 1.0–1.1× one core's
-//! `k·P` rate; README "Benchmarks"):
-//! - N = 100,000: 16.2, 16.8 and 17.2 s wall (before this issue's changes, at the same load:
-//!   45.3, 42.4 and 41.5 s; 18.2 s on a quiet machine). In process: police M1 10.0 s, icb M1 →
-//!   M2 3.7 s, police M2 → M3 3.7 s, icb M3 → table 0.25 s. Peaks: police 138 MiB, icb 272 MiB,
-//!   coordinator 24 MiB.
-//! - N = 1,000,000 (1 run): 121.4 s wall; L = 74.6 k k·P/s (one core 67.6 k/s); the query
-//!   achieved 32.9 k k·P/s = 44 % of L (`blind_all` alone 53 %, `reblind_received` 70 %). In
-//!   process (98.3 s): police M1 46.7 s (crypto 25.2 s, with B's own blinding competing for
-//!   the cores), icb M1 → M2 24.6 s, police M2 → M3 23.2 s, icb M3 → table 3.9 s. Peaks: police
-//!   1,022 MiB, icb 1,420 MiB, coordinator 80 MiB. Import: 3.0 s per million rows. The count
-//!   came out 299,999 of 300,000 planted in both runs at this size (open; exact at 100 k).
+//! On the project's 2-core machine (AMD EPYC Zen 5 under KVM, IFMA build, 2026-11-27;
+//! README "Benchmarks"):
+//! - N = 100,000, other engineers' builds running (load 5–6): 16.2, 16.8 and 17.2 s wall
+//!   (before issue 6's changes, at the same load: 45.3, 42.4 and 41.5 s; 18.2 s quiet).
+//! - N = 1,000,000, load about 2: 61.0 s best (62.7 and 65.8 s in a two-run bench); L = 128–137
+//!   k k·P/s (one core 68.8 k/s); 65.6 k k·P/s achieved = 48 % of L (`blind_all` alone 59 %,
+//!   `reblind_received` 69 %). The nodes' phase timings: police M1 35.8 s (read and cluster
+//!   4.5 s, tuples 1.8 s, blind and sort 28.3 s, sharing the cores with the ICB's own
+//!   blinding), icb M1 → M2 12.2 s (reblind 11.4 s), police M2 → M3 11.6 s (reblind 10.5 s),
+//!   icb M3 → table 2.4 s. Peaks: police 1,025 MiB, icb 1,579 MiB, coordinator 80 MiB. Import:
+//!   2.0–2.3 s per million rows. The count is exactly the 300,000 planted.
 //!
-//! So the crypto dominates; the rest is reading and normalising rows, building and sorting
-//! tuples, sealing 34 MB messages and logging.
+//! So the crypto dominates (85 %); the rest is reading, normalising and clustering rows,
+//! building and sorting tuples, sealing 34 MB messages and logging.
 //!
 //! # Layout
 //!
