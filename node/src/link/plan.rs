@@ -25,17 +25,21 @@ use crate::state::NodeState;
 /// several name keys, a building several UPRNs).
 const UNTIMED_SLOTS: usize = 4;
 
-/// Slots of key type `kt` without a window, on either side. An NHS number is one value per
-/// subject: a cohort row holds one, and the import keys a person-subject by its NHS number
-/// (`dataset::row::subject_key`), so a subject never holds two — it gets one slot, a quarter
-/// of the points (and of the blinding work) of four. Should a subject ever hold two, the one
-/// its earliest row carries is kept and the other counted in `BuildReport`'s
-/// `messages_over_capacity`, as for any full key type. Every other key type gets
-/// [`UNTIMED_SLOTS`]. Fixed by the key type, never by the data (F5, F11).
+/// Slots of key type `kt` without a window, on either side: the most values one record can
+/// hold ([`KeyType::max_values`]), and never fewer than [`UNTIMED_SLOTS`], so a subject of
+/// several records keeps room for its variants. An NHS number is one value per subject: a
+/// cohort row holds one, and the import keys a person-subject by its NHS number
+/// (`dataset::row::subject_key`), so it gets one slot — a quarter of the points (and of the
+/// blinding work) of four. The deletion keys of the fuzzy tier get their 16 (the name and one
+/// deletion per character), else a typo late in a long name would find its neighbour dropped.
+/// A subject holding more values keeps its earliest and counts the rest in `BuildReport`'s
+/// `messages_over_capacity`. Fixed by the key type, never by the data (F5, F11).
 pub fn untimed_slots(kt: KeyType) -> usize {
     match kt {
         KeyType::Nhs => 1,
-        _ => UNTIMED_SLOTS,
+        // Address keys are one value per record, but an address subject is a building with
+        // many flats' records: it keeps the general room.
+        _ => kt.max_values().max(UNTIMED_SLOTS),
     }
 }
 
