@@ -59,6 +59,11 @@ pub struct Scores {
     pub subgroups: BTreeMap<String, OperatingPoint>,
     /// By planted scenario.
     pub scenarios: Vec<Breakdown>,
+    /// Person-level recall, overall ("all") and by subgroup: of the people present on both
+    /// sides, the share with at least one correct link — the question "is this person known
+    /// to both agencies?", where a person whose records split into several subjects on a side
+    /// counts once, not once per subject.
+    pub persons: BTreeMap<String, (u64, u64)>,
 }
 
 /// One planted scenario: its possible correct links, those made, and wrong links touching
@@ -154,6 +159,20 @@ impl<'a> Evaluation<'a> {
                 (format!("no fixed abode {}", if nfa { "yes" } else { "no" }), f)
             }))
             .collect();
+        let linked_persons: HashSet<u32> =
+            links.iter().filter_map(|&(c, p)| self.correct(c, p)).collect();
+        let on_both: Vec<u32> =
+            self.counts.iter().filter(|(_, (a, b))| *a > 0 && *b > 0).map(|(p, _)| *p).collect();
+        let persons_of = |keep: &dyn Fn(u32) -> bool| {
+            let present: Vec<&u32> = on_both.iter().filter(|p| keep(**p)).collect();
+            let linked = present.iter().filter(|p| linked_persons.contains(p)).count() as u64;
+            (linked, present.len() as u64)
+        };
+        let mut persons = BTreeMap::new();
+        persons.insert("all".to_string(), persons_of(&|_| true));
+        for (name, keep) in &groups {
+            persons.insert(name.clone(), persons_of(keep.as_ref()));
+        }
         for (name, keep) in &groups {
             let predicted = links
                 .iter()
@@ -197,7 +216,7 @@ impl<'a> Evaluation<'a> {
                 }
             })
             .collect();
-        Scores { name: name.to_string(), threshold, overall, subgroups, scenarios }
+        Scores { name: name.to_string(), threshold, overall, subgroups, scenarios, persons }
     }
 
     /// Sweeps the threshold over the ranked links' posteriors (cutting only between distinct

@@ -70,6 +70,18 @@ pub fn to_table(r: &Report) -> String {
         });
     }
     let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "person-level recall: people on both sides with at least one correct link (n people):"
+    );
+    for name in r.key_passes.persons.keys() {
+        row(&mut out, &format!("  {name}"), &|c| {
+            c.persons.get(name).map_or("-".into(), |(linked, n)| {
+                format!("{:.3} n={n}", if *n == 0 { 1.0 } else { *linked as f64 / *n as f64 })
+            })
+        });
+    }
+    let _ = writeln!(out);
     let _ = writeln!(out, "planted scenarios: linked/possible, wrong links touching a member:");
     for (i, b) in r.key_passes.scenarios.iter().enumerate() {
         row(&mut out, &format!("  {}", b.scenario), &|c| {
