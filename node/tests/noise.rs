@@ -25,19 +25,9 @@ const CHI2_CRITICAL_0_001: [f64; 60] = [
     85.351, 86.661, 87.968, 89.272, 90.573, 91.872, 93.168, 94.461, 95.751, 97.039, 98.324, 99.607,
 ];
 
-/// SplitMix64 (Steele, Lea & Flood 2014): seeded, so every run sees the same samples and the
-/// statistical tests are reproducible rather than flaky. Tests only.
-struct SplitMix64(u64);
-
-impl RandomBits for SplitMix64 {
-    fn next_u64(&mut self) -> Result<u64, RandomError> {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Ok(z ^ (z >> 31))
-    }
-}
+// Seeded, so every run sees the same samples and the statistical tests are reproducible
+// rather than flaky.
+use fedlink_node::privacy::SplitMix64;
 
 /// A source whose OS generator has failed.
 struct Broken;

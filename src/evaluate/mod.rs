@@ -40,7 +40,6 @@ use fedlink_node::linkage::{
     TupleLayout, UniqueKeyPasses, build_tuples, cohort_subjects, partner_subjects,
 };
 use fedlink_node::matchkey::{KeySubject, KeyType};
-use fedlink_node::privacy::{RandomBits, RandomError};
 use fedlink_synth::{SynthConfig, generate};
 use serde::Serialize;
 
@@ -162,18 +161,8 @@ pub struct Sides {
     pub linkable: u64,
 }
 
-/// SplitMix64: the tuples' slot shuffles are reproducible for a seed.
-struct Seeded(u64);
-
-impl RandomBits for Seeded {
-    fn next_u64(&mut self) -> Result<u64, RandomError> {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Ok(z ^ (z >> 31))
-    }
-}
+/// The tuples' slot shuffles are reproducible for a seed.
+use fedlink_node::privacy::SplitMix64 as Seeded;
 
 /// Generates the county (or reads the given one), builds both sides, calibrates, links and
 /// scores. `progress` gets one line per stage.

@@ -302,17 +302,8 @@ impl CohortSession {
             env.case_ref.clone().unwrap_or_default(),
             self.digests.join(",")
         );
-        let receipt = state.audit.disclose_linked(
-            &self.logged,
-            output,
-            vec![env.coordinator.clone()],
-            detail,
-            None,
-        )?;
-        Ok(pb::LinkOutcome {
-            result: Some(pb::link_outcome::Result::Flags(result)),
-            receipt: Some(receipt),
-        })
+        let result = pb::link_outcome::Result::Flags(result);
+        Ok(super::release_to_coordinator(state, &self.logged, output, detail, result)?)
     }
 }
 

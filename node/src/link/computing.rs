@@ -404,17 +404,8 @@ impl ComputingSession {
             stored.describe(),
             self.digests.join(",")
         );
-        let receipt = state.audit.disclose_linked(
-            &self.logged,
-            output,
-            vec![env.coordinator.clone()],
-            detail,
-            None,
-        )?;
-        let outcome = pb::LinkOutcome {
-            result: Some(pb::link_outcome::Result::Calibrated(note)),
-            receipt: Some(receipt),
-        };
+        let result = pb::link_outcome::Result::Calibrated(note);
+        let outcome = super::release_to_coordinator(state, &self.logged, output, detail, result)?;
         Ok(Stepped { outgoing: Vec::new(), outcome: Some(outcome) })
     }
 

@@ -334,6 +334,21 @@ pub fn digest_line(message: &pb::RelayMessage, digest: &[u8; 32]) -> String {
     format!("{}>{}#{}:{hex}", message.sender, message.receiver, message.step)
 }
 
+/// Logs what a node's part releases to the query's own coordinator — `output` with `detail`
+/// (its message digests among them) — and returns `result` as the outcome with the entry's
+/// receipt.
+pub fn release_to_coordinator(
+    state: &NodeState,
+    logged: &Logged<AuthorisedQuery>,
+    output: pb::OutputRecord,
+    detail: String,
+    result: pb::link_outcome::Result,
+) -> Result<pb::LinkOutcome, NodeError> {
+    let coordinator = logged.query().checked().envelope().coordinator.clone();
+    let receipt = state.audit.disclose_linked(logged, output, vec![coordinator], detail, None)?;
+    Ok(pb::LinkOutcome { result: Some(result), receipt: Some(receipt) })
+}
+
 /// How long each phase of a node's linkage step took, logged at info level when the step
 /// ends, so an operator can see where a long query spends its time (no counts, only times).
 pub struct StepTimer {

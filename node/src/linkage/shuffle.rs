@@ -35,18 +35,7 @@ fn uniform_at_most(max: u64, rng: &mut dyn RandomBits) -> Result<u64, RandomErro
 mod tests {
     use super::*;
 
-    /// SplitMix64: a seeded stand-in for the OS generator.
-    struct Seeded(u64);
-
-    impl RandomBits for Seeded {
-        fn next_u64(&mut self) -> Result<u64, RandomError> {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            Ok(z ^ (z >> 31))
-        }
-    }
+    use crate::privacy::SplitMix64 as Seeded;
 
     #[test]
     fn every_position_is_equally_likely() {

@@ -30,5 +30,5 @@ pub use noise::{
     DiscreteGaussian, DiscreteLaplace, GAUSSIAN_MAX_TERM, MAX_TRIALS, NoiseError, TRIAL_WORDS,
     bernoulli, bernoulli_exp,
 };
-pub use random::{OsRandom, RandomBits, RandomError};
+pub use random::{OsRandom, RandomBits, RandomError, SplitMix64};
 pub use rational::{Ratio, RatioError};

@@ -134,24 +134,27 @@ impl<'a, R: RandomBits + ?Sized> FixedDraws<'a, R> {
     }
 }
 
-/// Deterministic sources for tests: seeded, failing, stuck and counting.
+/// SplitMix64 (Steele, Lea & Flood 2014): a small, well-mixed, *seeded* generator, so tests
+/// and the accuracy evaluation are reproducible. Never for noise, scalars or anything a node
+/// sends: those take [`OsRandom`].
+#[derive(Debug, Clone)]
+pub struct SplitMix64(pub u64);
+
+impl RandomBits for SplitMix64 {
+    fn next_u64(&mut self) -> Result<u64, RandomError> {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Ok(z ^ (z >> 31))
+    }
+}
+
+/// Deterministic sources for tests: failing, stuck and counting (and the seeded one).
 #[cfg(test)]
 pub(crate) mod testing {
+    pub(crate) use super::SplitMix64;
     use super::{RandomBits, RandomError};
-
-    /// SplitMix64 (Steele, Lea & Flood 2014): a small, well-mixed generator for reproducible
-    /// statistical tests. Never for production noise.
-    pub(crate) struct SplitMix64(pub(crate) u64);
-
-    impl RandomBits for SplitMix64 {
-        fn next_u64(&mut self) -> Result<u64, RandomError> {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            Ok(z ^ (z >> 31))
-        }
-    }
 
     /// Gives `remaining` good words, then fails like a broken OS generator.
     pub(crate) struct FailsAfter {

@@ -20,20 +20,9 @@ use fedlink_node::normalise::name::normalise_name;
 use fedlink_node::normalise::nhs::{NhsNumber, test_range_number};
 use fedlink_node::normalise::postcode::parse_postcode;
 use fedlink_node::normalise::uprn::Uprn;
-use fedlink_node::privacy::{RandomBits, RandomError};
 
-/// SplitMix64: a seeded stand-in for the OS generator, so shuffles are reproducible.
-struct Seeded(u64);
-
-impl RandomBits for Seeded {
-    fn next_u64(&mut self) -> Result<u64, RandomError> {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Ok(z ^ (z >> 31))
-    }
-}
+/// A seeded stand-in for the OS generator, so shuffles are reproducible.
+use fedlink_node::privacy::SplitMix64 as Seeded;
 
 fn date(y: u16, m: u8, d: u8) -> Date {
     Date::from_ymd(y, m, d).expect("a real date")
