@@ -33,11 +33,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use fedlink_node::link::plan::layouts;
 use fedlink_node::linkage::calibration::{Calibration, WithinFile, candidate_patterns};
 use fedlink_node::linkage::cluster::cluster_rows;
 use fedlink_node::linkage::{
-    KeySelection, Label, LabelPolicy, Labelling, Matcher, Side, SourceRow, Subject, Tuple,
-    TupleLayout, UniqueKeyPasses, build_tuples, cohort_subjects, partner_subjects,
+    KeySelection, Label, LabelPolicy, Labelling, Matcher, Side, SourceRow, Tuple, UniqueKeyPasses,
+    build_tuples, cohort_subjects, partner_subjects,
 };
 use fedlink_node::matchkey::{KeySubject, KeyType};
 use fedlink_synth::{SynthConfig, generate};
@@ -205,8 +206,9 @@ pub fn evaluate(
     let partner = partner_subjects(&partner_rows, &selection, None, Labelling::All, &policy)?;
     let cohort_person = subject_persons(&cohort_rows, "police", "nominals", &truth);
     let partner_person = subject_persons(&partner_rows, "icb", "ecds", &truth);
-    let layout_c = layout_for(selection.key_types(), &cohort.subjects)?;
-    let layout_p = layout_for(selection.key_types(), &partner.subjects)?;
+    // The protocol's own untimed layouts, so values beyond a key type's slots are dropped
+    // here exactly as a linked query drops them.
+    let (layout_c, layout_p) = layouts(selection.key_types(), None, None)?;
     // Matchers compare slot values for equality only, so each message is replaced by a 64-bit
     // digest of its bytes (as blinding replaces it by a point): the same links, less memory.
     let c = digests(build_tuples(&cohort.subjects, &layout_c, &mut Seeded(config.seed ^ 13))?);
@@ -329,25 +331,6 @@ fn subject_persons(
             counts.into_iter().max_by_key(|&(p, n)| (n, std::cmp::Reverse(p))).map(|(p, _)| p)
         })
         .collect()
-}
-
-/// The most slots per key type the evaluation gives a side: a frequent attender's many
-/// spellings beyond this are dropped, as a layout's padding bound would drop them.
-const MAX_EVALUATION_SLOTS: usize = 20;
-
-/// A layout wide enough for every subject's values of each key type, up to
-/// [`MAX_EVALUATION_SLOTS`] (padding is the per-key-type layout's business).
-fn layout_for(key_types: &[KeyType], subjects: &[Subject]) -> Result<TupleLayout, EvaluateError> {
-    let mut most = 1;
-    for subject in subjects {
-        let mut per: HashMap<KeyType, usize> = HashMap::new();
-        for message in &subject.messages {
-            let n = per.entry(message.key_type()).or_default();
-            *n += 1;
-            most = most.max(*n);
-        }
-    }
-    Ok(TupleLayout::new(key_types.iter().copied(), most.min(MAX_EVALUATION_SLOTS))?)
 }
 
 /// Development aid (`FEDLINK_EVALUATE_MISSED=FILE`): the identifiers of every true person with
