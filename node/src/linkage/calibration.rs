@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::LinkageError;
 use super::matcher::{Linkage, LinkedPair, Matcher, Side};
 use super::scoring::levels::{Comparisons, LevelModel, LevelU, fit_levels};
-use super::scoring::{Pattern, PatternCounts, within_file_u};
+use super::scoring::{Pattern, PatternCounts};
 use super::tuple::Subject;
 use crate::matchkey::KeyType;
 
@@ -57,7 +57,6 @@ const MIN_DISTINCT_SUBJECTS: usize = 500;
 pub struct WithinFile {
     key_types: Vec<KeyType>,
     levels: LevelU,
-    u: Vec<f64>,
 }
 
 impl WithinFile {
@@ -93,30 +92,7 @@ impl WithinFile {
             .collect();
         let basis = if with_nhs.len() >= MIN_DISTINCT_SUBJECTS { &with_nhs } else { &values };
         let levels = LevelU::within_file(&comparisons, basis, MAX_HOLDERS);
-        // Per key type, for the figures: Σ_v n_v(n_v − 1) / N(N − 1).
-        let mut per_key: Vec<HashMap<&[u8], u64>> = vec![HashMap::new(); key_types.len()];
-        for subject in &values {
-            for (group, key) in subject {
-                if let Some(counts) = per_key.get_mut(*group) {
-                    *counts.entry(key).or_default() += 1;
-                }
-            }
-        }
-        let counts: Vec<Vec<u64>> = per_key
-            .into_iter()
-            .map(|m| {
-                let mut v: Vec<u64> = m.into_values().collect();
-                let missing = (subjects.len() as u64).saturating_sub(v.iter().sum());
-                v.extend(std::iter::repeat_n(1, usize::try_from(missing).unwrap_or(0)));
-                v
-            })
-            .collect();
-        WithinFile { key_types: key_types.to_vec(), levels, u: within_file_u(&counts) }
-    }
-
-    /// Marginal u per key type, in the order given (for reports; the model uses levels).
-    pub fn u(&self) -> &[f64] {
-        &self.u
+        WithinFile { key_types: key_types.to_vec(), levels }
     }
 
     /// u per comparison level.

@@ -17,9 +17,9 @@
 //!   length), [`dummy_tuples`], and the receiver's no-repeat check.
 //! - [`matcher`]: the [`Matcher`] seam, the ordered unique-key passes of issue 5
 //!   ([`UniqueKeyPasses`]), one-to-one [`Linkage`], and [`count_by_labels`].
-//! - [`scoring`]: Fellegi–Sunter weights of blinded agreement patterns (issue 6): within-file
-//!   u, EM for m with u fixed, posteriors and one-to-one assignment by weight; [`scoring::levels`]
-//!   reads a pattern as one agreement level per key family.
+//! - [`scoring`]: blinded agreement patterns and their histogram (issue 6); [`scoring::levels`]
+//!   reads a pattern as one agreement level per key family and fits the Fellegi–Sunter model
+//!   (within-file u, EM for m with u fixed).
 //! - [`source`]: a side's qualifying rows read from its dataset ([`read_rows`]): filters
 //!   compiled as aggregates compile them, identifiers rebuilt through the normalisers.
 //! - [`subjects`]: rows into [`Subject`]s: cohort subjects with their windows unioned, partner
