@@ -388,7 +388,17 @@ fn stored_model(
                 ),
             },
         )),
-        Err(e) => Err(Refusal::QueryInvalid { problem: format!("calibration store: {e}") }),
+        Err(e) => {
+            // The detail (a path in this node's data folder) stays in the service log.
+            tracing::error!(error = %e, dataset, "reading the stored calibrations");
+            Err(not_allowed(
+                "policy.linkage.calibration",
+                format!(
+                    "the stored calibrations of dataset {dataset:?} could not be read; the \
+                     node's operator has the details"
+                ),
+            ))
+        }
     }
 }
 

@@ -10,8 +10,8 @@
 //!   key type permuted afresh (so B cannot align positions with what it sent, F5), labels kept
 //!   with their tuples, sorted by bytes again.
 //! - [`check_received`] and [`same_label_multiset`]: the receiver's checks of steps 3 and 5.
-//! - [`pack`] and [`unpack`]: the wire form, one packed `bytes` field of points and one label
-//!   index per tuple into the vocabulary both sides share.
+//! - the wire form — one packed `bytes` field of points and one label index per tuple into the
+//!   vocabulary both sides share — is `link::wire`.
 
 use std::collections::HashMap;
 
