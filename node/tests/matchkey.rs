@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use fedlink_node::matchkey::phonetic::nysiis_full;
 use fedlink_node::matchkey::{
-    Identifiers, KeyType, MatchKey, canonical_forename, derive_keys, nysiis,
+    Identifiers, KeyType, MatchKey, canonical_forename, derive_keys, derive_keys_of, nysiis,
 };
 use fedlink_node::normalise::date::parse_date;
 use fedlink_node::normalise::name::normalise_name;
@@ -290,5 +290,27 @@ proptest! {
     fn canonical_forenames_are_fixed_points(name in "[A-Z]{1,10}") {
         let canonical = canonical_forename(&name);
         prop_assert_eq!(canonical_forename(canonical), canonical);
+    }
+}
+
+#[test]
+fn keys_of_some_types_are_those_types_of_all_keys_in_the_same_order() {
+    let mut ids = person("Mary Anne", "Smith-Jones", "1980-03-04", "CH1 2AB");
+    ids.aliases = vec![(
+        normalise_name("Molly").present().expect("name"),
+        normalise_name("Jones").present().expect("name"),
+    )];
+    let all = derive_keys(&ids);
+    let subsets: [&[KeyType]; 4] = [
+        &[KeyType::Nhs, KeyType::NameDob],
+        &[KeyType::PhoneticNameDob, KeyType::ForenameDeletionDob, KeyType::SurnameDobPostcode],
+        &[KeyType::NicknameDob, KeyType::SurnameDeletionDob, KeyType::NameSurnamePartDob],
+        KeyType::ALL,
+    ];
+    for wanted in subsets {
+        let expected: Vec<MatchKey> =
+            all.iter().filter(|k| wanted.contains(&k.key_type())).cloned().collect();
+        assert!(!expected.is_empty(), "{wanted:?}");
+        assert_eq!(derive_keys_of(&ids, wanted), expected, "{wanted:?}");
     }
 }

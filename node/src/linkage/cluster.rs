@@ -19,7 +19,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::source::SourceRow;
-use crate::matchkey::{KeyType, derive_keys};
+use crate::matchkey::{KeyType, derive_keys_of};
 use crate::normalise::date::Date;
 
 /// One cluster's identifiers seen so far.
@@ -45,9 +45,8 @@ pub fn cluster_rows(rows: &mut [SourceRow]) {
     let evidence: Vec<Vec<(KeyType, String)>> = rows
         .iter()
         .map(|row| {
-            derive_keys(&row.ids)
+            derive_keys_of(&row.ids, &[KeyType::Nhs, KeyType::NameDob])
                 .into_iter()
-                .filter(|k| matches!(k.key_type(), KeyType::Nhs | KeyType::NameDob))
                 .map(|k| (k.key_type(), k.value().to_string()))
                 .collect()
         })

@@ -5,7 +5,7 @@
 //!
 //! Placeholders are missing, never a key (design-review F17). The importer already turns
 //! ZZ99 postcodes, "UNKNOWN" names and sentinel dates into `None` ([`Identifiers`]), so
-//! [`derive_keys`] never sees them. [`KeySelection::record_keys`] adds a second line of defence
+//! key derivation never sees them. [`KeySelection::record_keys`] adds a second line of defence
 //! for identifiers that a typed value can still hold: a sentinel date of birth built with
 //! `Date::from_ymd`, an NHS number of ten equal digits (every one passes Modulus 11, and
 //! 0000000000 and 9999999999 are common system defaults), and UPRNs that a schema lists as
@@ -16,7 +16,7 @@ use std::fmt;
 
 use super::LinkageError;
 use super::window::SlotLabel;
-use crate::matchkey::{Identifiers, KeyType, MatchKey, derive_keys};
+use crate::matchkey::{Identifiers, KeyType, MatchKey, derive_keys_of};
 use crate::normalise::uprn::Uprn;
 
 /// The first bytes of every slot message: the encoding's name and version. A change of
@@ -60,7 +60,7 @@ impl KeySelection {
         &self.key_types
     }
 
-    /// The record's match keys of the allowed types, in [`derive_keys`] order (strongest type
+    /// The record's match keys of the allowed types, in [`derive_keys_of`] order (strongest type
     /// first; within a type the record's own name before its aliases). Placeholders give no
     /// key.
     pub fn record_keys(&self, ids: &Identifiers) -> Vec<MatchKey> {
@@ -69,7 +69,7 @@ impl KeySelection {
         clean.nhs_number = ids.nhs_number.filter(|nhs| !all_digits_equal(nhs.as_str()));
         clean.uprn = ids.uprn.filter(|u| !self.placeholder_uprns.contains(u));
         clean.parent_uprn = ids.parent_uprn.filter(|u| !self.placeholder_uprns.contains(u));
-        derive_keys(&clean).into_iter().filter(|k| self.key_types.contains(&k.key_type())).collect()
+        derive_keys_of(&clean, &self.key_types)
     }
 }
 

@@ -50,7 +50,14 @@ pub struct Identifiers {
 /// The name-based keys are derived for the record's name and again for each alias; identical
 /// keys appear once. See the [module docs](super) for each key's fields.
 pub fn derive_keys(ids: &Identifiers) -> Vec<MatchKey> {
-    let mut keys = Keys::default();
+    derive_keys_of(ids, KeyType::ALL)
+}
+
+/// [`derive_keys`] restricted to `wanted`: the same keys of those types, in the same order,
+/// without building the others (phonetic codes, nicknames and deletion neighbourhoods cost
+/// most, and a linked query or a clustering pass usually needs few types).
+pub fn derive_keys_of(ids: &Identifiers, wanted: &[KeyType]) -> Vec<MatchKey> {
+    let mut keys = Keys { wanted: wanted.to_vec(), ..Keys::default() };
     if let Some(nhs) = &ids.nhs_number {
         // Statuses 03–08 mean the number is unverified or in dispute: treat it as missing.
         if ids.nhs_status.is_none_or(|s| s.strength() != NhsStrength::Missing) {
@@ -99,7 +106,9 @@ fn name_keys(
         }
         let initial = fore.get(..1).unwrap_or_default();
         keys.push(KeyType::InitialSurnameDob, format!("{initial}|{sur}|{dob}"));
-        keys.push(KeyType::PhoneticNameDob, format!("{}|{}|{dob}", nysiis(fore), nysiis(sur)));
+        if keys.wants(KeyType::PhoneticNameDob) {
+            keys.push(KeyType::PhoneticNameDob, format!("{}|{}|{dob}", nysiis(fore), nysiis(sur)));
+        }
         if dob.swapped().is_some() {
             let (low, high) = (dob.day().min(dob.month()), dob.day().max(dob.month()));
             let value = format!("{fore}|{sur}|{}|{low:02}-{high:02}", dob.year());
@@ -107,7 +116,9 @@ fn name_keys(
         }
         let (a, b) = if fore <= sur { (fore, sur) } else { (sur, fore) };
         keys.push(KeyType::TransposedNameDob, format!("{a}|{b}|{dob}"));
-        keys.push(KeyType::NicknameDob, format!("{}|{sur}|{dob}", canonical_forename(fore)));
+        if keys.wants(KeyType::NicknameDob) {
+            keys.push(KeyType::NicknameDob, format!("{}|{sur}|{dob}", canonical_forename(fore)));
+        }
         let (y, m, d) = (dob.year(), dob.month(), dob.day());
         keys.push(KeyType::NameYearMonth, format!("{fore}|{sur}|{y:04}-{m:02}"));
         keys.push(KeyType::NameMonthDay, format!("{fore}|{sur}|{m:02}-{d:02}"));
@@ -115,10 +126,12 @@ fn name_keys(
         // The fuzzy tier, own name only (aliases would multiply the slots): a name and its
         // one-character deletions; two spellings one substitution, insertion, deletion or
         // adjacent transposition apart share one of them.
-        if own {
+        if own && keys.wants(KeyType::ForenameDeletionDob) {
             for variant in deletion_neighbourhood(fore) {
                 keys.push(KeyType::ForenameDeletionDob, format!("{variant}|{sur}|{dob}"));
             }
+        }
+        if own && keys.wants(KeyType::SurnameDeletionDob) {
             for variant in deletion_neighbourhood(sur) {
                 keys.push(KeyType::SurnameDeletionDob, format!("{fore}|{variant}|{dob}"));
             }
@@ -163,13 +176,22 @@ fn deletion_neighbourhood(name: &str) -> Vec<String> {
 /// always has room and the padding hides how many a record really has.
 #[derive(Default)]
 struct Keys {
+    /// The key types to build; others are skipped.
+    wanted: Vec<KeyType>,
     keys: Vec<MatchKey>,
     seen: HashSet<MatchKey>,
     per_type: HashMap<KeyType, usize>,
 }
 
 impl Keys {
+    fn wants(&self, key_type: KeyType) -> bool {
+        self.wanted.contains(&key_type)
+    }
+
     fn push(&mut self, key_type: KeyType, value: String) {
+        if !self.wants(key_type) {
+            return;
+        }
         let of_type = self.per_type.entry(key_type).or_default();
         if *of_type >= key_type.max_values() {
             return;

@@ -80,7 +80,7 @@ pub mod keytype;
 pub mod nickname;
 pub mod phonetic;
 
-pub use derive::{Identifiers, derive_keys};
+pub use derive::{Identifiers, derive_keys, derive_keys_of};
 pub use keytype::{KeyFamily, KeySubject, KeyType, MatchKey};
 pub use nickname::canonical_forename;
 pub use phonetic::nysiis;
