@@ -25,7 +25,11 @@ use crate::pb;
 /// `subtree` holds every perfect subtree (level 0 = leaves), ~2n rows; `checkpoint` holds one
 /// signed note per size. The triggers only stop accidents: whoever can drop them can rewrite
 /// the file, and what stops that is checkpoints held by others (§1.3). The budget ledger's
-/// table is [`ledger::SCHEMA`], created alongside.
+/// table is [`ledger::SCHEMA`], created alongside. `cosignature` keeps witnesses' cosignatures
+/// of this log's checkpoints (not part of the tree: they are checked against the checkpoint
+/// they sign). `payload` keeps each entry's erasable detail, which the entry commits to by a
+/// salted hash, and `payload_subject` indexes its subject tokens for subject search; both may
+/// be deleted from when retention ends without breaking verification.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -68,6 +72,25 @@ CREATE TRIGGER IF NOT EXISTS meta_no_update BEFORE UPDATE ON meta
     BEGIN SELECT RAISE(ABORT, 'append-only'); END;
 CREATE TRIGGER IF NOT EXISTS meta_no_delete BEFORE DELETE ON meta
     BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+CREATE TABLE IF NOT EXISTS cosignature (
+    size        INTEGER NOT NULL CHECK (size > 0),
+    witness     TEXT NOT NULL,
+    line        TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    PRIMARY KEY (size, witness)
+) STRICT;
+CREATE TABLE IF NOT EXISTS payload (
+    idx             INTEGER PRIMARY KEY CHECK (idx >= 0),
+    nonce           BLOB NOT NULL CHECK (length(nonce) = 16),
+    body            BLOB,
+    delete_after_ms INTEGER,
+    erased_ms       INTEGER
+) STRICT;
+CREATE TABLE IF NOT EXISTS payload_subject (
+    token BLOB NOT NULL CHECK (length(token) = 16),
+    idx   INTEGER NOT NULL,
+    PRIMARY KEY (token, idx)
+) STRICT, WITHOUT ROWID;
 ";
 
 /// The `meta` value naming the file format, checked by `verify`.
