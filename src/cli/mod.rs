@@ -211,6 +211,10 @@ pub enum CoordinatorCommand {
 pub enum AuditCommand {
     /// Verify a log offline: entries, checkpoint roots, signatures, consistency
     Verify(audit::VerifyArgs),
+    /// Show the entries that match filters, as a table, CSV or JSON lines
+    Show(audit::ShowArgs),
+    /// Export a log as a bundle an auditor verifies offline
+    Export(audit::ExportArgs),
 }
 
 /// Runs a parsed command.
@@ -243,6 +247,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Coordinator(CoordinatorCommand::Run(args)) => coordinator::run(&args).await,
         Command::Coordinator(CoordinatorCommand::Link(args)) => coordinator::link(&args).await,
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
+        Command::Audit(AuditCommand::Show(args)) => audit::show(&args),
+        Command::Audit(AuditCommand::Export(args)) => audit::export(&args),
         Command::Synth(command) => {
             synth::dispatch(&command)?;
             Ok(Outcome::Success)
