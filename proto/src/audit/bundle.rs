@@ -379,7 +379,8 @@ impl BundleSource {
         BundleError::Manifest { path: self.dir.join(MANIFEST), problem }.into()
     }
 
-    /// Calls `each` with every line of `name` and its 1-based number.
+    /// Calls `each` with every line of `name` (bytes that are not UTF-8 replaced by U+FFFD) and
+    /// its 1-based number.
     fn lines(
         &self,
         name: &str,
@@ -389,10 +390,12 @@ impl BundleSource {
         let file =
             File::open(&path).map_err(|source| BundleError::Io { path: path.clone(), source })?;
         let mut count = 0;
-        for line in BufReader::new(file).lines() {
+        for line in BufReader::new(file).split(b'\n') {
             let line = line.map_err(|source| BundleError::Io { path: path.clone(), source })?;
             count += 1;
-            each(count, &line)?;
+            // Lossy: a damaged byte stays in its line, where the record's checks name it,
+            // rather than failing the whole file.
+            each(count, &String::from_utf8_lossy(&line))?;
         }
         Ok(count)
     }
@@ -547,11 +550,11 @@ impl LogSource for BundleSource {
     }
 }
 
-/// The `size` of a checkpoint line too damaged to parse, if its opening `{"size":N,` survives.
+/// The `size` of a checkpoint line too damaged to parse, if its `"size":N,` survives.
 fn leading_size(line: &str) -> Option<u64> {
-    let rest = line.strip_prefix("{\"size\":")?;
-    let digits: &str = &rest[..rest.find(|c: char| !c.is_ascii_digit())?];
-    rest[digits.len()..].starts_with(',').then(|| digits.parse().ok()).flatten()
+    let (_, rest) = line.split_once("\"size\":")?;
+    let end = rest.find(|c: char| !c.is_ascii_digit())?;
+    rest[end..].starts_with(',').then(|| rest[..end].parse().ok()).flatten()
 }
 
 #[cfg(test)]

@@ -227,10 +227,18 @@ impl LogSource for FileSource {
         let rows = stmt
             .query_map([], |r| {
                 let size: i64 = r.get(0)?;
+                // Lossy: a note damaged into invalid UTF-8 then fails its signature check,
+                // located at its size, instead of failing the read.
+                let note = match r.get_ref(2)? {
+                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                        String::from_utf8_lossy(t).into_owned()
+                    }
+                    _ => String::new(),
+                };
                 Ok(StoredCheckpoint {
                     size: u64::try_from(size).unwrap_or(0),
                     root: r.get(1)?,
-                    note: r.get(2)?,
+                    note,
                 })
             })
             .and_then(Iterator::collect);

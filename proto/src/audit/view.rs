@@ -338,6 +338,15 @@ pub fn query_id_text(bytes: &[u8]) -> String {
     }
 }
 
+/// Parses a query id typed as UUID text (hyphenated or 32 hex digits) into its 16 bytes.
+pub fn parse_query_id(text: &str) -> Result<[u8; 16], UnknownName> {
+    uuid::Uuid::try_parse(text.trim()).map(|id| *id.as_bytes()).map_err(|_| UnknownName {
+        given: text.to_string(),
+        what: "query id",
+        expected: vec!["UUID text such as 0190c2a4-7b1e-7cc0-8a53-2d1f0e9b6a11".into()],
+    })
+}
+
 /// `EVENT_TYPE_QUERY_ISSUED` → `query-issued`.
 fn kebab(proto_name: &str, prefix: &str) -> String {
     proto_name.strip_prefix(prefix).unwrap_or(proto_name).to_ascii_lowercase().replace('_', "-")
