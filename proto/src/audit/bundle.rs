@@ -37,7 +37,7 @@ pub const BUNDLE_FORMAT: &str = "fedlink-audit-bundle/v1";
 
 /// The README written into every bundle: the format, precisely enough to verify it without
 /// fedlink.
-pub const BUNDLE_README: &str = include_str!("bundle_readme.md");
+pub const BUNDLE_README: &str = include_str!("bundle/README.md");
 
 const MANIFEST: &str = "manifest.json";
 const ENTRIES: &str = "entries.jsonl";
@@ -558,5 +558,4 @@ fn leading_size(line: &str) -> Option<u64> {
 }
 
 #[cfg(test)]
-#[path = "bundle_tests.rs"]
 mod tests;
