@@ -195,12 +195,14 @@ fn print(views: &[EntryView], format: Format) -> std::io::Result<()> {
         Format::Table => write_table(&mut out, views),
         Format::Csv => {
             let mut csv = csv::Writer::from_writer(&mut out);
-            let rows = std::iter::once(SUMMARY_COLUMNS.map(String::from))
+            let mut rows = std::iter::once(SUMMARY_COLUMNS.map(String::from))
                 .chain(views.iter().map(EntryView::summary));
-            rows.map(|row| csv.write_record(&row))
-                .collect::<Result<(), _>>()
-                .and_then(|()| Ok(csv.flush()?))
-                .map_err(std::io::Error::other)
+            rows.try_for_each(|row| csv.write_record(&row))
+                .map_err(|e| match e.into_kind() {
+                    csv::ErrorKind::Io(io) => io,
+                    other => std::io::Error::other(format!("{other:?}")),
+                })
+                .and_then(|()| csv.flush())
         }
         Format::Jsonl => views.iter().try_for_each(|view| {
             serde_json::to_writer(&mut out, view)?;
