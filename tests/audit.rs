@@ -492,3 +492,22 @@ fn a_one_byte_change_anywhere_is_located_in_the_live_log_and_in_its_bundle() {
     std::fs::write(bundle.join("entries.jsonl"), &entries_file).expect("restore");
     assert!(verify_pinned(&fed, &bundle).status.success());
 }
+
+#[test]
+fn the_help_says_what_is_logged_and_what_a_bundle_holds() {
+    let help = |sub: &str| {
+        let out = audit(&[sub, "--help"]);
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let show = help("show");
+    for said in ["LOG_EXPORT", "it cannot be", "--lawful-basis", "log-export", "jsonl", "--dataset"]
+    {
+        assert!(show.contains(said), "{said}: {show}");
+    }
+    let export = help("export");
+    for said in ["manifest.json", "written last", "payload", "never overwritten", "LOG_EXPORT"] {
+        assert!(export.contains(said), "{said}: {export}");
+    }
+    assert!(help("verify").contains("export bundle"));
+}

@@ -209,11 +209,9 @@ pub enum CoordinatorCommand {
 /// `fedlink audit …`
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Verify a log offline: entries, checkpoint roots, signatures, consistency
+    // No doc comments here: each Args struct's own doc is its (long) help.
     Verify(audit::VerifyArgs),
-    /// Show the entries that match filters, as a table, CSV or JSON lines
     Show(audit::ShowArgs),
-    /// Export a log as a bundle an auditor verifies offline
     Export(audit::ExportArgs),
 }
 

@@ -32,8 +32,8 @@ use crate::cli::Outcome;
 ///
 /// Formats: `table` (aligned columns), `csv` (a header row, then the same columns: index, time,
 /// event, decision, rule, requester, purpose, mode, query_id, to, output_class,
-/// records_released), `jsonl` (one object per entry, every field decoded; field names as in
-/// the bundle README and fedlink_proto::audit::view: index, origin, time_ms, time, event,
+/// records_released), `jsonl` (one object per entry, every field decoded; stable field names
+/// (fedlink_proto::audit::view documents each): index, origin, time_ms, time, event,
 /// decision, rule, reason, actor{member, cert_fingerprint, auth_method, requester{officer_id,
 /// role, organisation}}, query{query_id, session_id, envelope_hash, mode, role, audience,
 /// coordinator, purpose, lawful_basis{regime, article, gateway}, dsa_ref, case_ref,
