@@ -515,6 +515,15 @@ impl LogSource for BundleSource {
                 counts.checkpoints
             )));
         }
+        // Cosignatures are read (each line must parse) and counted here; checking them
+        // against their witnesses' keys is the witnessing checks' job.
+        let cosignatures = self.cosignatures()?.len() as u64;
+        if cosignatures != counts.cosignatures {
+            return Err(self.manifest_problem(format!(
+                "it counts {} cosignatures, but {COSIGNATURES} holds {cosignatures}",
+                counts.cosignatures
+            )));
+        }
         Ok(())
     }
 

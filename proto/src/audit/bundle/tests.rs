@@ -166,6 +166,13 @@ fn an_edited_manifest_balance_or_checkpoint_order_is_named() {
     );
     restore(CHECKPOINTS, &checkpoints);
 
+    // A dropped cosignature is counted missing.
+    let cosignatures = original(COSIGNATURES);
+    std::fs::write(bundle.join(COSIGNATURES), "").expect("empty");
+    let err = verify_log(&bundle, Some(&key)).expect_err("a dropped cosignature fails");
+    assert!(err.to_string().contains("it counts 1 cosignatures"), "{err}");
+    restore(COSIGNATURES, &cosignatures);
+
     verify_log(&bundle, Some(&key)).expect("restored, it verifies again");
 }
 
