@@ -16,6 +16,7 @@
 //! - [`run`]: the `run` command: every query of a file, then its combines.
 //! - [`link`]: the `link` command: one linked query, relayed blind between its nodes.
 //! - [`grid`]: aligned text and CSV lines for the renderers.
+//! - [`html`]: self-contained HTML pages, tables and inline SVG charts for reports.
 //! - [`error`]: the coordinator's error type.
 
 #![forbid(unsafe_code)]
@@ -28,6 +29,7 @@ pub mod coordinator;
 pub mod describe;
 pub mod error;
 pub mod grid;
+pub mod html;
 pub mod link;
 pub mod outcome;
 pub mod query_file;
