@@ -15,6 +15,9 @@ mod import;
 // The audit log under attack: tampering is found and named.
 mod audit;
 
+// The DPO's HTML report of one audit log: sections, refusing rules, a tampered log shown first.
+mod audit_report;
+
 // The command line: help texts and exit codes.
 mod cli;
 

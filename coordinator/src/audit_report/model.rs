@@ -21,6 +21,9 @@ pub const PERSON_LEVEL_CLASSES: &[&str] = &["FLAG_BACK", "IDENTIFIABLE"];
 /// The rule under which a node logs a flag-back its operator did not approve.
 const FLAG_BACK_RULE: &str = "policy.linkage.flag_back";
 
+/// Purpose and requester of each query a coordinator issued, by query id and node.
+type Issued = BTreeMap<(Vec<u8>, String), (String, String)>;
+
 /// Whose log this is, which decides what counts as a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogKind {
@@ -382,14 +385,28 @@ impl AuditSummary {
             }
         }
         summary.queries = queries;
+        // A coordinator's receipt entries name only the query and node: who asked and why is
+        // in the entry that issued the query.
+        let issued: Issued = log
+            .entries
+            .iter()
+            .filter(|e| e.event_type == pb::EventType::QueryIssued as i32)
+            .map(|e| {
+                let query = query_of(e);
+                (
+                    (query.query_id.clone(), query.audience.clone()),
+                    (purpose_of(query), requester_of(e)),
+                )
+            })
+            .collect();
         for entry in &entries {
-            summary.add_entry(entry);
+            summary.add_entry(entry, &issued);
         }
         summary
     }
 
     /// Folds one entry into the refusal, disclosure, approval, budget and event figures.
-    fn add_entry(&mut self, entry: &pb::AuditEntry) {
+    fn add_entry(&mut self, entry: &pb::AuditEntry, issued: &Issued) {
         let event = event_name(entry.event_type);
         *self.events.entry(event).or_default() += 1;
         if entry.event_type == pb::EventType::LogExport as i32 {
@@ -397,7 +414,7 @@ impl AuditSummary {
         }
         let denied = entry.decision == pb::Decision::Denied as i32;
         if denied && self.is_refusal(entry) {
-            let refusal = self.refusal(entry);
+            let refusal = self.refusal(entry, issued);
             *self.refusals_by_rule.entry(refusal.rule.clone()).or_default() += 1;
             self.refusals.push(refusal);
             if entry.rule == FLAG_BACK_RULE {
@@ -467,12 +484,16 @@ impl AuditSummary {
         entry.event_type == expected as i32
     }
 
-    fn refusal(&self, entry: &pb::AuditEntry) -> Refusal {
+    fn refusal(&self, entry: &pb::AuditEntry, issued: &Issued) -> Refusal {
         let query = query_of(entry);
+        let (mut purpose, mut requester) = (purpose_of(query), requester_of(entry));
         let (rule, reason, counterpart) = match self.kind {
             LogKind::Node => (entry.rule.clone(), entry.reason.clone(), asking_member(entry)),
             LogKind::Coordinator => {
                 let node = query.audience.clone();
+                if let Some((p, r)) = issued.get(&(query.query_id.clone(), node.clone())) {
+                    (purpose, requester) = (p.clone(), r.clone());
+                }
                 (
                     format!("refused by {node}"),
                     format!("{}; the rule is named in {node}'s log", entry.reason),
@@ -485,8 +506,8 @@ impl AuditSummary {
             time_ms: entry.time_ms,
             rule,
             reason,
-            requester: requester_of(entry),
-            purpose: purpose_of(query),
+            requester,
+            purpose,
             counterpart,
         }
     }

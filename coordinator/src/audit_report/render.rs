@@ -9,7 +9,7 @@ use super::model::{AuditSummary, Breakdown, Counts, LogKind, PERSON_LEVEL_CLASSE
 use super::time::{format_date, format_time};
 use crate::html::{
     Bar, BarChart, CalloutKind, Cell, Column, Html, LineChart, Page, Section, Series, StackedBar,
-    StackedBarChart, Stat, Table, callout, code, format_count, key_facts, note, paragraph,
+    StackedBarChart, Stat, Table, callout, code, format_count, key_facts, note, nowrap, paragraph,
     stat_tiles,
 };
 
@@ -158,7 +158,7 @@ fn integrity(summary: &AuditSummary) -> Section {
     body.push(note(
         "Verification re-hashes every entry, rebuilds the Merkle tree, checks every signed \
          checkpoint and the consistency between them, and replays the budget ledger against \
-         the recorded balances — the same checks as `fedlink audit verify`.",
+         the recorded balances: the same checks as fedlink audit verify.",
     ));
     Section::new("Log integrity", body).with_id("integrity")
 }
@@ -352,7 +352,7 @@ fn refusals(summary: &AuditSummary) -> Section {
         body.push(BarChart::horizontal("Refusals by rule", bars).to_html());
     }
     let mut table = Table::new(vec![Column::text("Rule"), Column::number("Refusals")])
-        .with_caption("Refusals by rule")
+        .with_caption("Rules that refused")
         .with_empty_message("No refusals in the window.");
     for (rule, n) in &by_rule {
         table.push_row(vec![Cell::Markup(code(rule)), Cell::Count(**n)]);
@@ -375,7 +375,7 @@ fn refusals(summary: &AuditSummary) -> Section {
     for r in summary.refusals.iter().take(MAX_LIST_ROWS) {
         list.push_row(vec![
             Cell::Count(r.index),
-            Cell::text(format_time(r.time_ms)),
+            Cell::Markup(nowrap(&format_time(r.time_ms))),
             Cell::Markup(code(&r.rule)),
             Cell::text(&r.counterpart),
             Cell::text(&r.requester),
@@ -420,7 +420,7 @@ fn person_level(summary: &AuditSummary) -> Section {
     for d in summary.person_level.iter().take(MAX_LIST_ROWS) {
         table.push_row(vec![
             Cell::Count(d.index),
-            Cell::text(format_time(d.time_ms)),
+            Cell::Markup(nowrap(&format_time(d.time_ms))),
             Cell::Markup(code(&d.output_class)),
             Cell::text(or_dash(&d.case_ref)),
             Cell::text(&d.purpose),
@@ -450,7 +450,7 @@ fn person_level(summary: &AuditSummary) -> Section {
         };
         approvals.push_row(vec![
             Cell::Count(a.index),
-            Cell::text(format_time(a.time_ms)),
+            Cell::Markup(nowrap(&format_time(a.time_ms))),
             Cell::text(or_dash(&a.case_ref)),
             Cell::text(&a.requester),
             Cell::text(decision),
@@ -491,6 +491,12 @@ fn budget(summary: &AuditSummary) -> Section {
          coordinator, each per dataset and budget period. Charges are those of the window; \
          balances are the whole log's.",
     );
+    if summary.kind == LogKind::Coordinator {
+        body.push(note(
+            "A coordinator's log records no charges: each node logs the charges of its own \
+             answers, so run this report on the nodes' logs for their budgets.",
+        ));
+    }
     if !budget.by_requester.is_empty() {
         let bars = budget
             .by_requester
@@ -632,7 +638,7 @@ fn events(summary: &AuditSummary) -> Section {
         .with_caption("Reads, searches and exports of this log")
         .with_empty_message("No reads or exports of this log were logged in the window.");
     for (ms, detail) in summary.log_reads.iter().take(MAX_LIST_ROWS) {
-        reads.push_row(vec![Cell::text(format_time(*ms)), Cell::text(detail)]);
+        reads.push_row(vec![Cell::Markup(nowrap(&format_time(*ms))), Cell::text(detail)]);
     }
     body.push(reads.to_html());
     body.push(truncation_note(summary.log_reads.len()));

@@ -316,6 +316,12 @@ fn a_coordinator_log_counts_queries_per_node_by_receipt() {
     let icb = &s.per_node["icb"].counts;
     assert_eq!((icb.queries, icb.refused), (1, 1));
     assert_eq!(s.refusals_by_rule.get("refused by icb"), Some(&1));
+    // Who asked and why come from the entry that issued the query.
+    let refusal = &s.refusals[0];
+    assert_eq!(
+        (refusal.index, refusal.requester.as_str(), refusal.purpose.as_str()),
+        (3, "A@ORG", "SVD-SNA")
+    );
     assert_eq!(s.by_purpose.counts["SVD-SNA"].queries, 3);
 }
 
