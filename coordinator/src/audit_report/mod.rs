@@ -7,11 +7,15 @@
 //! - [`read`]: the log file, read leniently (a damaged log still gets a report).
 //! - [`time`]: UTC dates, `--since`/`--until`, day/week/month buckets.
 //! - [`model`]: the figures, from decoded entries.
+//! - `queries`: which entries are queries, how each ended, and the fields shown.
 //! - [`render`]: the page.
+//! - `review`: its refusal, person-level disclosure and budget sections.
 
 pub mod model;
+mod queries;
 pub mod read;
 pub mod render;
+mod review;
 pub mod time;
 
 use std::path::{Path, PathBuf};
