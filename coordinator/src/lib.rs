@@ -10,6 +10,7 @@
 //! - [`outcome`]: one signed query to one node, and what came of it (answer, refusal, …).
 //! - [`describe`]: the `describe` command: ask every node, print a table.
 //! - [`aggregate`]: one aggregate query to one node; checks the table answers it.
+//! - [`audit_report`]: `audit report`: a DPO's HTML summary of one audit log.
 //! - [`table`]: a node's protected table, parsed and checked; text, CSV and JSON.
 //! - [`combine`]: tables from several nodes joined on a public code, with rates and ranks.
 //! - [`query_file`]: repeatable TOML query files and the shared query terms of the CLI.
@@ -22,6 +23,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aggregate;
+pub mod audit_report;
 pub mod client;
 pub mod combine;
 pub mod config;
