@@ -537,8 +537,7 @@ pub(crate) fn entries_for(fed: &TestFederation, node: &str, query_id: &str) -> V
 pub(crate) fn digests(entries: &[pb::AuditEntry]) -> BTreeSet<String> {
     entries
         .iter()
-        .filter_map(|e| e.detail.split_once("messages ").map(|(_, list)| list))
-        .flat_map(|list| list.split(','))
+        .flat_map(|e| e.relay_digests.iter())
         .map(|d| {
             let (head, hex) = d.split_once(':').expect("sender>receiver#step:hex");
             let (route, step) = head.split_once('#').expect("sender>receiver#step");
