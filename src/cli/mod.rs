@@ -15,6 +15,7 @@ mod demo_link;
 pub mod federation;
 pub mod linkage;
 pub mod node;
+pub mod reconcile;
 pub mod synth;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -211,6 +212,7 @@ pub enum CoordinatorCommand {
 pub enum AuditCommand {
     /// Verify a log offline: entries, checkpoint roots, signatures, consistency
     Verify(audit::VerifyArgs),
+    Reconcile(reconcile::ReconcileArgs),
 }
 
 /// Runs a parsed command.
@@ -243,6 +245,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Coordinator(CoordinatorCommand::Run(args)) => coordinator::run(&args).await,
         Command::Coordinator(CoordinatorCommand::Link(args)) => coordinator::link(&args).await,
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
+        Command::Audit(AuditCommand::Reconcile(args)) => reconcile::run(&args),
         Command::Synth(command) => {
             synth::dispatch(&command)?;
             Ok(Outcome::Success)

@@ -226,7 +226,14 @@ impl ComputingSession {
             super::cohort::hex(&sha256(&m1.descriptor)),
             m2.len(),
         );
-        state.audit.disclose_linked(&self.logged, output, vec![peer], detail, &self.digests, None)?;
+        state.audit.disclose_linked(
+            &self.logged,
+            output,
+            vec![peer],
+            detail,
+            &self.digests,
+            None,
+        )?;
         let after = AfterM2 {
             m1_len: cohort.len(),
             m2_labels: m2.iter().map(|t| t.label().clone()).collect(),
