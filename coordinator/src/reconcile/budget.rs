@@ -33,6 +33,9 @@ pub fn check(ctx: &mut Context<'_>) {
         let Some(receipt) = pair.receipt else { continue };
         let Some(view) = ctx.nodes.get(&receipt.node) else { continue };
         let Some(at_node) = view.decoded(receipt.leaf_index) else { continue };
+        if !super::queries::answers(at_node, &receipt.query_id) {
+            continue; // Another query's entry: reported by `queries`.
+        }
         let Ok(in_receipt) = decode_entry(&receipt.receipt.entry) else { continue };
         checked.push((receipt.node.clone(), 1));
         if in_receipt.budget == at_node.budget {

@@ -317,6 +317,9 @@ impl<'a> Context<'a> {
         entries: Vec<EntryRef>,
         detail: String,
     ) {
+        let mut entries = entries;
+        let mut seen = std::collections::BTreeSet::new();
+        entries.retain(|e| seen.insert(e.clone()));
         let mut logs: Vec<String> = vec![member.to_string()];
         for e in &entries {
             if !logs.contains(&e.log) {
@@ -432,6 +435,11 @@ pub fn query_label(id: &[u8]) -> String {
         return if hex.is_empty() { "(none)".into() } else { hex };
     }
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+/// `1 entry`, `2 entries`: a count with the word in its number.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
 }
 
 /// The receipts of a member, in the order stored.

@@ -158,8 +158,8 @@ fn issued_reached_the_node(ctx: &mut Context<'_>) {
                 vec![issued],
                 format!(
                     "coordinator entry {index} issued query {label} to {node}, but {node}'s log \
-                     ({} entries) has no entry for it{ends}",
-                    view.size()
+                     ({}) has no entry for it{ends}",
+                    super::count(view.size(), "entry", "entries")
                 ),
             ));
             continue;
@@ -189,13 +189,15 @@ fn issued_reached_the_node(ctx: &mut Context<'_>) {
             ));
         }
     }
+    let total: u64 = checked.values().sum();
+    ctx.checked(&coordinator, Check::Queries, total);
     for (node, n) in checked {
         ctx.checked(&node, Check::Queries, n);
     }
     for (node, n) in unchecked {
         ctx.note(format!(
-            "{n} queries the coordinator issued to {node} were not checked: no log of {node} \
-             was given"
+            "{} the coordinator issued to {node} not checked: no log of {node} was given",
+            super::count(n, "query", "queries")
         ));
     }
     for (kind, member, entries, detail) in found {
@@ -289,8 +291,8 @@ fn results_match_node_entries(ctx: &mut Context<'_>) {
             Some(receipt) => {
                 // A leaf past the end of the node's log is a deleted tail (`checkpoints`).
                 let Some(entry) = view.decoded(receipt.leaf_index) else { continue };
-                let logged = entry.query.as_ref().map(|q| q.query_id.as_slice()).unwrap_or(&[]);
-                if !logged.is_empty() && logged != result.query_id {
+                if !answers(entry, result.query_id) {
+                    let logged = entry.query.as_ref().map_or(&[][..], |q| q.query_id.as_slice());
                     found.push((
                         FindingKind::ResultWithoutNodeEntry,
                         node.clone(),
@@ -333,6 +335,16 @@ fn results_match_node_entries(ctx: &mut Context<'_>) {
     for (kind, member, entries, detail) in found {
         ctx.find(kind, &member, entries, detail);
     }
+}
+
+/// Whether a node entry answers query `id`: it names the query, or it is the refusal of a
+/// replayed envelope (which names only the envelope's hash: it was refused before its query
+/// id could be trusted).
+pub fn answers(entry: &pb::AuditEntry, id: &[u8]) -> bool {
+    entry
+        .query
+        .as_ref()
+        .is_some_and(|q| q.query_id == id || (q.query_id.is_empty() && !q.envelope_hash.is_empty()))
 }
 
 /// Indices as "1, 2, 3".

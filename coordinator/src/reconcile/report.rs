@@ -26,12 +26,16 @@ fn members(report: &Report) -> Vec<String> {
     out
 }
 
+fn entries(n: u64) -> String {
+    super::count(n, "entry", "entries")
+}
+
 /// The readable report.
 pub fn render_text(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "audit reconcile: coordinator {}", report.coordinator);
     for (member, size, source) in &report.logs {
-        let _ = writeln!(out, "  log of {member}: {size} entries ({source})");
+        let _ = writeln!(out, "  log of {member}: {} ({source})", entries(*size));
     }
     match report.store {
         Some((receipts, checkpoints)) => {
@@ -47,7 +51,7 @@ pub fn render_text(report: &Report) -> String {
     for member in members(report) {
         let size = report.logs.iter().find(|(m, _, _)| *m == member).map(|(_, s, _)| *s);
         let _ = match size {
-            Some(n) => writeln!(out, "\n{member} ({n} entries)"),
+            Some(n) => writeln!(out, "\n{member} ({})", entries(n)),
             None => writeln!(out, "\n{member} (no log given)"),
         };
         for check in Check::ALL {

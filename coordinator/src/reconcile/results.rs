@@ -27,9 +27,12 @@ pub fn check(ctx: &mut Context<'_>) {
             Some(receipt) => vec![receipt.leaf_index],
             None => view.entries_for_query(result.query_id).to_vec(),
         };
+        // Only entries for this query: one for another is reported by `queries`.
         let present: Vec<(u64, Vec<u8>)> = candidates
             .iter()
-            .filter_map(|i| view.decoded(*i).map(|e| (*i, logged_hash(e))))
+            .filter_map(|i| view.decoded(*i).map(|e| (*i, e)))
+            .filter(|(_, e)| super::queries::answers(e, result.query_id))
+            .map(|(i, e)| (i, logged_hash(e)))
             .filter(|(_, h)| !h.is_empty() || pair.receipt.is_some())
             .collect();
         if present.is_empty() {
