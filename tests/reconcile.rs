@@ -457,3 +457,20 @@ fn a_relay_that_substitutes_a_message_is_caught_in_both_logs() {
     assert!(names(mismatch[0], "icb", sent), "{:#}", mismatch[0]);
     assert!(names(mismatch[0], "police", refused), "{:#}", mismatch[0]);
 }
+
+#[test]
+fn reconcile_has_help_and_names_a_missing_file_with_exit_code_2() {
+    let help = run(&["audit", "reconcile", "--help"]);
+    assert!(help.status.success(), "{}", text(&help));
+    let shown = String::from_utf8_lossy(&help.stdout);
+    for flag in ["--coordinator", "--node", "--receipts", "--federation", "--format"] {
+        assert!(shown.contains(flag), "{flag}: {shown}");
+    }
+    let out =
+        run(&["audit", "reconcile", "--coordinator", "/nonexistent/c", "--node", "/nonexistent/n"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/c"), "{}", text(&out));
+    // A node is required.
+    let out = run(&["audit", "reconcile", "--coordinator", "/nonexistent/c"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
