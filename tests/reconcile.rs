@@ -304,7 +304,7 @@ fn a_clean_run_reconciles_clean_and_every_tampering_of_its_logs_is_named() {
     std::fs::copy(&after_describe, fork.log("icb")).expect("fork");
     {
         let origin = fedlink_proto::federation::log_origin(&fed.federation().name, "icb");
-        let clock = Arc::new(MockClock::new(UnixMillis(1)));
+        let clock = Arc::new(MockClock::new(crate::util::now()));
         let mut log = AuditLog::open(&fork.log("icb"), &origin, fed.identity("icb"), clock)
             .expect("open fork");
         while (log.size() as usize) < icb_size + 2 {

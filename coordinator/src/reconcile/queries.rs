@@ -292,18 +292,18 @@ fn results_match_node_entries(ctx: &mut Context<'_>) {
                 // A leaf past the end of the node's log is a deleted tail (`checkpoints`).
                 let Some(entry) = view.decoded(receipt.leaf_index) else { continue };
                 if !answers(entry, result.query_id) {
-                    let logged = entry.query.as_ref().map_or(&[][..], |q| q.query_id.as_slice());
+                    let what = match entry.query.as_ref().map(|q| q.query_id.as_slice()) {
+                        Some(id) if !id.is_empty() => format!("is for query {}", query_label(id)),
+                        _ => "answers no query".to_string(),
+                    };
                     found.push((
                         FindingKind::ResultWithoutNodeEntry,
                         node.clone(),
                         vec![issued_ref, EntryRef::new(&node, receipt.leaf_index)],
                         format!(
                             "coordinator entry {} records {node}'s result for query {label}, \
-                             proved by its entry {}; but that entry of {node}'s log is for query \
-                             {}",
-                            result.index,
-                            receipt.leaf_index,
-                            query_label(logged)
+                             proved by its entry {}; but that entry of {node}'s log {what}",
+                            result.index, receipt.leaf_index
                         ),
                     ));
                 }
