@@ -41,7 +41,13 @@ pub fn render_text(report: &Report) -> String {
         Some((receipts, checkpoints)) => {
             let _ = writeln!(
                 out,
-                "  receipt store: {receipts} receipts, {checkpoints} last known node checkpoints"
+                "  receipt store: {}, {}",
+                super::count(receipts as u64, "receipt", "receipts"),
+                super::count(
+                    checkpoints as u64,
+                    "last known node checkpoint",
+                    "last known node checkpoints"
+                )
             );
         }
         None => {
