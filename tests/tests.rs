@@ -47,3 +47,7 @@ mod calibration;
 
 // Person-linkage accuracy on a small synthetic county: the issue 6 thresholds and the decoys.
 mod linkage_accuracy;
+
+// Audit reconciliation: a clean run reconciles clean; deleted tails, rewritten middles, forks,
+// one-sided queries, substituted relay messages and rewritten result hashes are each named.
+mod reconcile;

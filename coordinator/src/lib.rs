@@ -16,6 +16,7 @@
 //! - [`query_file`]: repeatable TOML query files and the shared query terms of the CLI.
 //! - [`run`]: the `run` command: every query of a file, then its combines.
 //! - [`link`]: the `link` command: one linked query, relayed blind between its nodes.
+//! - [`reconcile`]: audit reconciliation of the coordinator's log, receipts and node logs.
 //! - [`grid`]: aligned text and CSV lines for the renderers.
 //! - [`html`]: self-contained HTML pages, tables and inline SVG charts for reports.
 //! - [`error`]: the coordinator's error type.
@@ -36,5 +37,6 @@ pub mod link;
 pub mod outcome;
 pub mod query_file;
 pub mod receipts;
+pub mod reconcile;
 pub mod run;
 pub mod table;

@@ -16,6 +16,7 @@ mod demo_link;
 pub mod federation;
 pub mod linkage;
 pub mod node;
+pub mod reconcile;
 pub mod synth;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -213,6 +214,7 @@ pub enum AuditCommand {
     /// Verify a log offline: entries, checkpoint roots, signatures, consistency
     Verify(audit::VerifyArgs),
     Report(audit_report::ReportArgs),
+    Reconcile(reconcile::ReconcileArgs),
 }
 
 /// Runs a parsed command.
@@ -246,6 +248,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Coordinator(CoordinatorCommand::Link(args)) => coordinator::link(&args).await,
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
         Command::Audit(AuditCommand::Report(args)) => audit_report::report(&args),
+        Command::Audit(AuditCommand::Reconcile(args)) => reconcile::run(&args),
         Command::Synth(command) => {
             synth::dispatch(&command)?;
             Ok(Outcome::Success)
