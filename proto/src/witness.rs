@@ -6,10 +6,11 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
 use tonic::{Code, Status};
 
 use crate::audit::checkpoint::Checkpoint;
-use crate::audit::cosignature::{Cosignature, CosignatureVerifier};
+use crate::audit::cosignature::{Cosignature, CosignatureError, CosignatureVerifier};
 use crate::audit::merkle::Hash;
 use crate::audit::proof::hashes_from_bytes;
 use crate::pb;
@@ -26,6 +27,48 @@ pub const MAX_PROOF_HASHES: usize = 63;
 /// cosigning the coordinator's checkpoints, the coordinator cosigning a node's).
 pub fn member_cosigner_name(federation: &str, member: &str) -> String {
     format!("fedlink.witness/{federation}/{member}")
+}
+
+/// A `[[witness]]` table in a coordinator's or node's config: an independent witness (a
+/// partner's DPO running `fedlink witness serve`) that this member sends its checkpoints to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessEntry {
+    /// A short name for messages, e.g. "dpo".
+    pub name: String,
+    /// Where its Witness service listens, e.g. "https://witness.example.org:7600".
+    pub address: String,
+    /// The DNS name in its TLS certificate, if it differs from the address's host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_name: Option<String>,
+    /// Its cosigner key, as `fedlink witness init` prints it:
+    /// `<name>+<key ID>+<base64(0x04 ‖ Ed25519 key)>`.
+    pub vkey: String,
+}
+
+/// A configured witness, its key parsed.
+#[derive(Debug, Clone)]
+pub struct ConfiguredWitness {
+    /// The short name for messages.
+    pub name: String,
+    /// Where it listens.
+    pub address: String,
+    /// The TLS name to expect, if not the address's host.
+    pub tls_name: Option<String>,
+    /// Its cosigner key.
+    pub verifier: CosignatureVerifier,
+}
+
+impl WitnessEntry {
+    /// Parses the key.
+    pub fn resolve(&self) -> Result<ConfiguredWitness, CosignatureError> {
+        Ok(ConfiguredWitness {
+            name: self.name.clone(),
+            address: self.address.clone(),
+            tls_name: self.tls_name.clone(),
+            verifier: CosignatureVerifier::from_vkey(&self.vkey)?,
+        })
+    }
 }
 
 /// An `AddCheckpoint` request, parsed.
