@@ -115,7 +115,7 @@ fn extract() -> String {
 }
 
 /// A federation whose icb node holds the `ed` dataset, the lookup and the aggregate policy.
-fn setup() -> TestFederation {
+pub(crate) fn setup() -> TestFederation {
     let fed = TestFederation::new();
     let dir = fed.member_dir("icb");
     std::fs::create_dir_all(dir.join("datasets")).expect("mkdir");

@@ -41,3 +41,6 @@ mod calibration;
 
 // Person-linkage accuracy on a small synthetic county: the issue 6 thresholds and the decoys.
 mod linkage_accuracy;
+
+// Witnessing: coordinator and nodes cosign each other's logs; an independent witness; forks.
+mod witness;

@@ -15,6 +15,8 @@
 //! - [`query_file`]: repeatable TOML query files and the shared query terms of the CLI.
 //! - [`run`]: the `run` command: every query of a file, then its combines.
 //! - [`link`]: the `link` command: one linked query, relayed blind between its nodes.
+//! - [`witness`]: at the end of a command, nodes and independent witnesses cosign the
+//!   coordinator's log, and nodes take its cosignatures of theirs (F14).
 //! - [`grid`]: aligned text and CSV lines for the renderers.
 //! - [`error`]: the coordinator's error type.
 
@@ -34,3 +36,4 @@ pub mod query_file;
 pub mod receipts;
 pub mod run;
 pub mod table;
+pub mod witness;

@@ -254,7 +254,7 @@ impl BoundNode {
 
 /// Lets through only peers whose certificate is listed in the federation file.
 #[derive(Clone)]
-struct MemberCheck(Arc<Federation>);
+pub(crate) struct MemberCheck(pub(crate) Arc<Federation>);
 
 impl tonic::service::Interceptor for MemberCheck {
     fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {

@@ -10,7 +10,9 @@
 //! - [`member`]: what the node adds: the coordinator's logs to witness, its own log as the
 //!   store of delivered cosignatures, alarms in its audit log.
 //! - [`push`]: a member's own checkpoints sent to its configured witnesses, in the background.
+//! - [`independent`]: the witness alone (`fedlink witness serve`): config, mTLS, serving.
 
+pub mod independent;
 pub mod member;
 pub mod push;
 pub mod service;
