@@ -336,3 +336,64 @@ fn an_independent_witness_witnesses_the_coordinator_and_police_and_refuses_a_for
     assert!(alarms[0].detail.contains(&origin("coordinator")), "{}", alarms[0].detail);
     assert!(eventually(5, || witness.stderr().contains("witness alarm")), "{}", witness.stderr());
 }
+
+#[test]
+fn a_coordinator_cosignature_over_another_police_log_is_a_split_view_alarm() {
+    let fed = TestFederation::new();
+    let _police = fed.start_node("police");
+    let config = fed.coordinator_config();
+    let described = coordinator(&config, &["describe"]);
+    assert!(String::from_utf8_lossy(&described.stderr).contains("node police at size"));
+
+    // The coordinator's real checkpoint, from the size police last cosigned, carrying a
+    // coordinator cosignature of a police checkpoint at size 2 that police never signed: what
+    // a coordinator shown a different police log would deliver.
+    let police_cosigner = member_cosigner(&fed, "police");
+    let clock = std::sync::Arc::new(fedlink_proto::clock::SystemClock::new());
+    let log = fedlink_proto::audit::store::AuditLog::open(
+        &fed.audit_log("coordinator"),
+        &origin("coordinator"),
+        fed.identity("coordinator"),
+        clock,
+    )
+    .expect("the coordinator's log");
+    let old = log.last_cosigned_size(police_cosigner.name()).expect("read").expect("cosigned");
+    let submission = log.witness_submission(old).expect("submission").expect("non-empty");
+    let other_police = Checkpoint { origin: origin("police"), size: 2, root: Hash([9; 32]) };
+    let cosigner = fedlink_proto::audit::cosignature::Cosigner::new(
+        &member_cosigner_name(FEDERATION, "coordinator"),
+        fed.identity("coordinator"),
+    )
+    .expect("cosigner");
+    let forged = cosigner.cosign(&other_police, 1_700_000_000).expect("cosign").to_line();
+    let request = fedlink_proto::witness::Submission {
+        old_size: submission.old_size,
+        proof: submission.proof,
+        note: submission.note,
+        delivered: vec![(2, forged)],
+    };
+
+    let police = fed.member("police");
+    let refused = crate::util::runtime().block_on(async {
+        let mut client = fedlink_coordinator::client::connect_witness(
+            police.endpoint.as_deref().expect("endpoint"),
+            police.tls_name.as_deref(),
+            &fed.client_tls("coordinator"),
+        )
+        .await
+        .expect("connect");
+        client.add_checkpoint(request.to_pb()).await.expect_err("refused")
+    });
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
+    let rule = refused.metadata().get(fedlink_proto::witness::WITNESS_REFUSAL_HEADER);
+    assert_eq!(rule.and_then(|v| v.to_str().ok()), Some("witness.split_view"));
+    assert!(refused.message().starts_with("SPLIT VIEW"), "{}", refused.message());
+
+    let entries = audit_entries(&fed.audit_log("police"));
+    let alarm = entries.last().expect("entries");
+    assert_eq!(alarm.event_type, pb::EventType::WitnessAlarm as i32, "{alarm:?}");
+    assert_eq!(alarm.rule, "witness.split_view");
+    assert!(alarm.reason.contains("at size 2"), "{}", alarm.reason);
+    // Nothing of the delivery was kept.
+    assert!(cosignatures(&fed.audit_log("police")).iter().all(|(size, _, _)| *size != 2));
+}

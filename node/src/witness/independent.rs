@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use fedlink_proto::audit::checkpoint::NoteVerifier;
+use fedlink_proto::audit::checkpoint::{NoteVerifier, valid_key_name};
 use fedlink_proto::audit::cosignature::Cosigner;
 use fedlink_proto::clock::SystemClock;
 use fedlink_proto::federation::{Federation, TlsFiles};
@@ -83,6 +83,12 @@ impl WitnessSettings {
         let fed_path = at(&file.federation);
         let federation = Federation::from_toml(&read(&fed_path, "the federation file")?)
             .map_err(|e| invalid(&fed_path, e.to_string()))?;
+        if !valid_key_name(&file.name) {
+            return Err(invalid(
+                config_path,
+                format!("key `name`: {:?} cannot name a cosigner (no spaces, no '+')", file.name),
+            ));
+        }
         if file.logs.is_empty() {
             return Err(invalid(config_path, "key `logs`: name at least one member".into()));
         }

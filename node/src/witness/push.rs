@@ -84,7 +84,16 @@ pub async fn push(
         .await
         .map_err(|e| e.to_string())?
     };
-    if cosigned.is_some_and(|c| c >= latest) || latest == 0 {
+    if let Some(c) = cosigned
+        && c > latest
+    {
+        return Err(format!(
+            "witness {} has cosigned size {c} of this node's log, which holds only {latest}: \
+             this log was rolled back, or the witness was shown another log of this node",
+            witness.name
+        ));
+    }
+    if cosigned == Some(latest) || latest == 0 {
         return Ok(None);
     }
     let mut client = connect(witness, tls).await?;
