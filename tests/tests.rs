@@ -15,6 +15,12 @@ mod import;
 // The audit log under attack: tampering is found and named.
 mod audit;
 
+// SIGKILL mid-burst, again and again: the log verifies and keeps every delivered entry.
+mod crash;
+
+// The DPO's HTML report of one audit log: sections, refusing rules, a tampered log shown first.
+mod audit_report;
+
 // The command line: help texts and exit codes.
 mod cli;
 

@@ -7,6 +7,7 @@
 
 pub mod approvals;
 pub mod audit;
+pub mod audit_report;
 pub mod calibrations;
 pub mod coordinator;
 pub mod county;
@@ -220,6 +221,7 @@ pub enum CoordinatorCommand {
 pub enum AuditCommand {
     /// Verify a log offline: entries, checkpoint roots, signatures, consistency
     Verify(audit::VerifyArgs),
+    Report(audit_report::ReportArgs),
 }
 
 /// Runs a parsed command.
@@ -252,6 +254,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Coordinator(CoordinatorCommand::Run(args)) => coordinator::run(&args).await,
         Command::Coordinator(CoordinatorCommand::Link(args)) => coordinator::link(&args).await,
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
+        Command::Audit(AuditCommand::Report(args)) => audit_report::report(&args),
         Command::Synth(command) => {
             synth::dispatch(&command)?;
             Ok(Outcome::Success)
