@@ -51,3 +51,6 @@ mod linkage_accuracy;
 // Audit reconciliation: a clean run reconciles clean; deleted tails, rewritten middles, forks,
 // one-sided queries, substituted relay messages and rewritten result hashes are each named.
 mod reconcile;
+
+// Witnessing: coordinator and nodes cosign each other's logs; an independent witness; forks.
+mod witness;

@@ -17,6 +17,8 @@
 //! - [`run`]: the `run` command: every query of a file, then its combines.
 //! - [`link`]: the `link` command: one linked query, relayed blind between its nodes.
 //! - [`reconcile`]: audit reconciliation of the coordinator's log, receipts and node logs.
+//! - [`witness`]: at the end of a command, nodes and independent witnesses cosign the
+//!   coordinator's log, and nodes take its cosignatures of theirs (F14).
 //! - [`grid`]: aligned text and CSV lines for the renderers.
 //! - [`html`]: self-contained HTML pages, tables and inline SVG charts for reports.
 //! - [`error`]: the coordinator's error type.
@@ -40,3 +42,4 @@ pub mod receipts;
 pub mod reconcile;
 pub mod run;
 pub mod table;
+pub mod witness;

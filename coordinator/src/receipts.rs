@@ -159,7 +159,11 @@ impl ReceiptStore {
                  id INTEGER PRIMARY KEY, query_id BLOB NOT NULL, node TEXT NOT NULL,
                  leaf_index INTEGER NOT NULL, decision TEXT NOT NULL, receipt BLOB NOT NULL,
                  received_ms INTEGER NOT NULL) STRICT;
-             CREATE INDEX IF NOT EXISTS receipt_query ON receipt(query_id);",
+             CREATE INDEX IF NOT EXISTS receipt_query ON receipt(query_id);
+             CREATE TABLE IF NOT EXISTS node_cosignature (
+                 node TEXT NOT NULL, size INTEGER NOT NULL, line TEXT NOT NULL,
+                 made_ms INTEGER NOT NULL, delivered_ms INTEGER,
+                 PRIMARY KEY (node, size)) STRICT;",
         )?;
         Ok(Self { conn })
     }
@@ -248,12 +252,14 @@ impl ReceiptStore {
         }
     }
 
-    /// Stores a verified receipt and advances the node's known checkpoint, atomically.
+    /// Stores a verified receipt, advances the node's known checkpoint and keeps the
+    /// coordinator's cosignature of that checkpoint (delivered to the node later), atomically.
     pub fn record(
         &mut self,
         node: &str,
         query_id: &[u8],
         receipt: &VerifiedReceipt,
+        cosignature: &str,
         now_ms: i64,
     ) -> Result<(), CoordinatorError> {
         let tx = self.conn.transaction()?;
@@ -282,6 +288,51 @@ impl ReceiptStore {
                 now_ms
             ],
         )?;
+        tx.execute(
+            "INSERT INTO node_cosignature (node, size, line, made_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (node, size) DO NOTHING",
+            params![node, size, cosignature, now_ms],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The coordinator's cosignatures of `node`'s checkpoints not yet delivered to it:
+    /// (size, line), by size.
+    pub fn undelivered_cosignatures(
+        &self,
+        node: &str,
+    ) -> Result<Vec<(u64, String)>, CoordinatorError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT size, line FROM node_cosignature
+             WHERE node = ?1 AND delivered_ms IS NULL ORDER BY size",
+        )?;
+        let rows = stmt.query_map([node], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (size, line) = row?;
+            let size = u64::try_from(size)
+                .map_err(|_| CoordinatorError::Store(format!("bad size stored for {node}")))?;
+            Ok((size, line))
+        })
+        .collect()
+    }
+
+    /// Marks cosignatures of `node`'s checkpoints at `sizes` as delivered.
+    pub fn mark_delivered(
+        &mut self,
+        node: &str,
+        sizes: &[u64],
+        now_ms: i64,
+    ) -> Result<(), CoordinatorError> {
+        let tx = self.conn.transaction()?;
+        for size in sizes {
+            let size = i64::try_from(*size)
+                .map_err(|_| CoordinatorError::Store("log size out of range".into()))?;
+            tx.execute(
+                "UPDATE node_cosignature SET delivered_ms = ?3 WHERE node = ?1 AND size = ?2",
+                params![node, size, now_ms],
+            )?;
+        }
         tx.commit()?;
         Ok(())
     }

@@ -371,6 +371,17 @@ impl AuditGate {
     pub fn now_ms(&self) -> i64 {
         self.clock.now().0
     }
+
+    /// Runs `f` on the log under its lock. For the witness (`witness::member`), which keeps
+    /// cosignatures of this log beside it and reads what to send witnesses; entries it writes
+    /// are its alarms.
+    pub fn with_log<T>(
+        &self,
+        f: impl FnOnce(&mut AuditLog) -> Result<T, StoreError>,
+    ) -> Result<T, NodeError> {
+        let mut log = self.lock()?;
+        Ok(f(&mut log)?)
+    }
 }
 
 /// The entry for an admitted query that ends without an answer (refused or failed), pointing

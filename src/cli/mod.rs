@@ -18,6 +18,7 @@ pub mod linkage;
 pub mod node;
 pub mod reconcile;
 pub mod synth;
+pub mod witness;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -76,6 +77,14 @@ pub enum Command {
     Linkage(linkage::LinkageCommand),
     /// Run a whole federation on this machine, end to end
     Demo(demo::DemoArgs),
+    /// Run an independent witness of the coordinator's and nodes' audit logs
+    ///
+    /// A witness (a partner's DPO, an auditor) keeps the last checkpoint it cosigned of each
+    /// log it witnesses and cosigns a new one only if it extends that one, so a log that is
+    /// rewritten, truncated or forked (shown differently to different parties) is refused
+    /// and reported. `init` creates one; `serve` runs it.
+    #[command(subcommand)]
+    Witness(witness::WitnessCommand),
 }
 
 /// `fedlink federation …`
@@ -258,6 +267,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::Success)
         }
         Command::Demo(args) => demo::run(&args).await,
+        Command::Witness(command) => witness::run(&command).await,
     }
 }
 
