@@ -15,6 +15,12 @@ mod import;
 // The audit log under attack: tampering is found and named.
 mod audit;
 
+// SIGKILL mid-burst, again and again: the log verifies and keeps every delivered entry.
+mod crash;
+
+// The DPO's HTML report of one audit log: sections, refusing rules, a tampered log shown first.
+mod audit_report;
+
 // The command line: help texts and exit codes.
 mod cli;
 
@@ -41,3 +47,10 @@ mod calibration;
 
 // Person-linkage accuracy on a small synthetic county: the issue 6 thresholds and the decoys.
 mod linkage_accuracy;
+
+// Audit reconciliation: a clean run reconciles clean; deleted tails, rewritten middles, forks,
+// one-sided queries, substituted relay messages and rewritten result hashes are each named.
+mod reconcile;
+
+// Witnessing: coordinator and nodes cosign each other's logs; an independent witness; forks.
+mod witness;

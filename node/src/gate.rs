@@ -250,18 +250,24 @@ impl AuditGate {
     }
 
     /// Logs one step of a linked query: what this node sends a peer through the relay (or
-    /// releases at the end), to whom, with the digests of the messages it sent and received
-    /// so far in `detail` (auditors match them across the two nodes' logs), and the budget
-    /// charge of a released table.
+    /// releases at the end), to whom, a readable `detail`, the digest lines of every relay
+    /// message it sent and received so far in `relay_digests` (auditors match them across the
+    /// sender's and the receiver's logs), and the budget charge of a released table.
     pub fn disclose_linked(
         &self,
         logged: &Logged<AuthorisedQuery>,
         output: pb::OutputRecord,
         recipients: Vec<String>,
         detail: String,
+        relay_digests: &[String],
         charge: Option<(pb::BudgetCharge, &BudgetLimits)>,
     ) -> Result<pb::Receipt, NodeError> {
-        let entry = pb::AuditEntry { recipients, detail, ..disclosure_entry(logged, output) };
+        let entry = pb::AuditEntry {
+            recipients,
+            detail,
+            relay_digests: relay_digests.to_vec(),
+            ..disclosure_entry(logged, output)
+        };
         self.append_disclosure(logged, entry, charge)
     }
 
@@ -278,6 +284,8 @@ impl AuditGate {
             let from = env.known_log_size.min(appended.size);
             return Ok(log.receipt(appended.index, from)?);
         };
+        // A refusal for want of budget still lists the relay messages the entry would have.
+        let relay_digests = entry.relay_digests.clone();
         let entry = pb::AuditEntry { budget: Some(charge.clone()), ..entry };
         match log.append_charged(entry, limits) {
             Ok(appended) => {
@@ -293,7 +301,7 @@ impl AuditGate {
                     requested_micro: charge.epsilon_micro,
                     remaining_micro: limit_micro.saturating_sub(spent_micro),
                 }));
-                Err(NodeError::Refused(self.refuse(logged, &refusal)))
+                Err(NodeError::Refused(self.refuse_relayed(logged, &refusal, &relay_digests)))
             }
             Err(e) => Err(e.into()),
         }
@@ -302,9 +310,23 @@ impl AuditGate {
     /// Logs the refusal of a query that was already admitted (its request entry holds the query
     /// id, so this entry points back to it) and returns the status to send.
     pub fn refuse(&self, logged: &Logged<AuthorisedQuery>, refusal: &Refusal) -> tonic::Status {
+        self.refuse_relayed(logged, refusal, &[])
+    }
+
+    /// As [`AuditGate::refuse`], for a linked query's session: the entry lists the digest lines
+    /// of every relay message the node sent and received before it refused (the refused
+    /// message among them), so the sender's log and this one still match message by message.
+    pub fn refuse_relayed(
+        &self,
+        logged: &Logged<AuthorisedQuery>,
+        refusal: &Refusal,
+        relay_digests: &[String],
+    ) -> tonic::Status {
         let env = logged.query().checked().envelope();
-        let entry =
-            after_admission(logged, pb::Decision::Denied, refusal.rule(), refusal.to_string());
+        let entry = pb::AuditEntry {
+            relay_digests: relay_digests.to_vec(),
+            ..after_admission(logged, pb::Decision::Denied, refusal.rule(), refusal.to_string())
+        };
         self.status_with_receipt(refusal, entry, None, env.known_log_size)
     }
 
@@ -312,10 +334,23 @@ impl AuditGate {
     /// the detail could depend on the data, so it goes to the service log only) and returns
     /// the status to send, carrying the entry's receipt.
     pub fn fail(&self, logged: &Logged<AuthorisedQuery>, problem: &NodeError) -> tonic::Status {
+        self.fail_relayed(logged, problem, &[])
+    }
+
+    /// As [`AuditGate::fail`], listing the relay messages the session sent and received.
+    pub fn fail_relayed(
+        &self,
+        logged: &Logged<AuthorisedQuery>,
+        problem: &NodeError,
+        relay_digests: &[String],
+    ) -> tonic::Status {
         tracing::error!(error = %problem, "an admitted query failed");
         let env = logged.query().checked().envelope();
         let reason = "the node could not complete the answer; nothing was released";
-        let entry = after_admission(logged, pb::Decision::Error, "node.internal", reason.into());
+        let entry = pb::AuditEntry {
+            relay_digests: relay_digests.to_vec(),
+            ..after_admission(logged, pb::Decision::Error, "node.internal", reason.into())
+        };
         // Not a refusal: no refusal header, only the receipt.
         self.status_with_receipt_parts(
             tonic::Code::Internal,
@@ -335,6 +370,17 @@ impl AuditGate {
     /// Milliseconds since the epoch by the node's clock.
     pub fn now_ms(&self) -> i64 {
         self.clock.now().0
+    }
+
+    /// Runs `f` on the log under its lock. For the witness (`witness::member`), which keeps
+    /// cosignatures of this log beside it and reads what to send witnesses; entries it writes
+    /// are its alarms.
+    pub fn with_log<T>(
+        &self,
+        f: impl FnOnce(&mut AuditLog) -> Result<T, StoreError>,
+    ) -> Result<T, NodeError> {
+        let mut log = self.lock()?;
+        Ok(f(&mut log)?)
     }
 }
 

@@ -22,6 +22,8 @@
 //! - [`state`]: what every handler shares.
 //! - [`service`]: the thin gRPC trait implementation and the common admission path.
 //! - [`describe`]: the Describe RPC's apply and respond steps.
+//! - [`witness`]: witnessing (F14): the node cosigns the coordinator's checkpoints and keeps
+//!   its cosignatures of the node's own; the same service runs alone as `fedlink witness`.
 //! - [`server`]: start-up, mTLS, health, reflection, graceful shutdown.
 //! - [`error`]: the node's error type and its one mapping to gRPC statuses.
 
@@ -45,3 +47,4 @@ pub mod request;
 pub mod server;
 pub mod service;
 pub mod state;
+pub mod witness;

@@ -7,6 +7,7 @@
 
 pub mod approvals;
 pub mod audit;
+pub mod audit_report;
 pub mod calibrations;
 pub mod coordinator;
 pub mod county;
@@ -15,7 +16,9 @@ mod demo_link;
 pub mod federation;
 pub mod linkage;
 pub mod node;
+pub mod reconcile;
 pub mod synth;
+pub mod witness;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -74,6 +77,14 @@ pub enum Command {
     Linkage(linkage::LinkageCommand),
     /// Run a whole federation on this machine, end to end
     Demo(demo::DemoArgs),
+    /// Run an independent witness of the coordinator's and nodes' audit logs
+    ///
+    /// A witness (a partner's DPO, an auditor) keeps the last checkpoint it cosigned of each
+    /// log it witnesses and cosigns a new one only if it extends that one, so a log that is
+    /// rewritten, truncated or forked (shown differently to different parties) is refused
+    /// and reported. `init` creates one; `serve` runs it.
+    #[command(subcommand)]
+    Witness(witness::WitnessCommand),
 }
 
 /// `fedlink federation …`
@@ -213,6 +224,8 @@ pub enum AuditCommand {
     Verify(audit::VerifyArgs),
     Show(audit::ShowArgs),
     Export(audit::ExportArgs),
+    Report(audit_report::ReportArgs),
+    Reconcile(reconcile::ReconcileArgs),
 }
 
 /// Runs a parsed command.
@@ -247,6 +260,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
         Command::Audit(AuditCommand::Show(args)) => audit::show(&args),
         Command::Audit(AuditCommand::Export(args)) => audit::export(&args),
+        Command::Audit(AuditCommand::Report(args)) => audit_report::report(&args),
+        Command::Audit(AuditCommand::Reconcile(args)) => reconcile::run(&args),
         Command::Synth(command) => {
             synth::dispatch(&command)?;
             Ok(Outcome::Success)
@@ -256,6 +271,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::Success)
         }
         Command::Demo(args) => demo::run(&args).await,
+        Command::Witness(command) => witness::run(&command).await,
     }
 }
 

@@ -73,6 +73,11 @@ impl CohortSession {
         &self.logged
     }
 
+    /// The digest lines of every relay message this session sent and received so far.
+    pub fn digests(&self) -> &[String] {
+        &self.digests
+    }
+
     /// One relay step.
     pub fn step(
         &mut self,
@@ -193,16 +198,16 @@ impl CohortSession {
             ..Default::default()
         };
         let detail = format!(
-            "M1 sent: {} tuples (padded, except for a flag-back), descriptor sha256 {}; messages {}",
+            "M1 sent: {} tuples (padded, except for a flag-back), descriptor sha256 {}",
             blinded.len(),
             hex(&sha256(&descriptor_bytes)),
-            self.digests.join(",")
         );
         state.audit.disclose_linked(
             &self.logged,
             output,
             vec![channel.context().peer().to_string()],
             detail,
+            &self.digests,
             None,
         )?;
         Ok(message)
@@ -217,8 +222,7 @@ impl CohortSession {
     ) -> Result<(pb::RelayMessage, pb::Receipt), StepError> {
         let plan = &self.plan;
         let mut timer = super::StepTimer::start("cohort M2 to M3");
-        let (plaintext, line) = open_one(channel, messages)?;
-        self.digests.push(line);
+        let plaintext = open_one(channel, messages, &mut self.digests)?;
         timer.phase("open and decode");
         let pb::link_payload::Body::PartnerTuples(batch) = read_payload(&plaintext)? else {
             return Err(wire_refusal("step 2 must carry the partner's tuples (M2)"));
@@ -249,12 +253,13 @@ impl CohortSession {
             disclosure_rule: "reblinded;slots-permuted;sorted".into(),
             ..Default::default()
         };
-        let detail = format!("M3 sent: {} tuples; messages {}", m3.len(), self.digests.join(","));
+        let detail = format!("M3 sent: {} tuples", m3.len());
         let receipt = state.audit.disclose_linked(
             &self.logged,
             output,
             vec![channel.context().peer().to_string()],
             detail,
+            &self.digests,
             None,
         )?;
         Ok((message, receipt))
@@ -268,8 +273,7 @@ impl CohortSession {
         channel: &mut SecureChannel,
         messages: &mut Vec<pb::RelayMessage>,
     ) -> Result<pb::LinkOutcome, StepError> {
-        let (plaintext, line) = open_one(channel, messages)?;
-        self.digests.push(line);
+        let plaintext = open_one(channel, messages, &mut self.digests)?;
         let pb::link_payload::Body::Flags(list) = read_payload(&plaintext)? else {
             return Err(wire_refusal("step 4 must carry the flags"));
         };
@@ -297,13 +301,19 @@ impl CohortSession {
         };
         let env = self.logged.query().checked().envelope();
         let detail = format!(
-            "flags received for {} rows ({flagged} flagged) under case {}; messages {}",
+            "flags received for {} rows ({flagged} flagged) under case {}",
             result.rows.len(),
             env.case_ref.clone().unwrap_or_default(),
-            self.digests.join(",")
         );
         let result = pb::link_outcome::Result::Flags(result);
-        Ok(super::release_to_coordinator(state, &self.logged, output, detail, result)?)
+        Ok(super::release_to_coordinator(
+            state,
+            &self.logged,
+            output,
+            detail,
+            &self.digests,
+            result,
+        )?)
     }
 }
 

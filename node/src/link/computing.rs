@@ -109,6 +109,11 @@ impl ComputingSession {
         &self.logged
     }
 
+    /// The digest lines of every relay message this session sent and received so far.
+    pub fn digests(&self) -> &[String] {
+        &self.digests
+    }
+
     /// One relay step. The hello and M1 may come in one step or two.
     pub fn step(
         &mut self,
@@ -153,8 +158,7 @@ impl ComputingSession {
         let plan = &self.plan;
         let mut timer = super::StepTimer::start("computing M1 to M2");
         let env = self.logged.query().checked().envelope();
-        let (plaintext, line) = open_one(channel, messages)?;
-        self.digests.push(line);
+        let plaintext = open_one(channel, messages, &mut self.digests)?;
         timer.phase("open and decode");
         let pb::link_payload::Body::Cohort(m1) = read_payload(&plaintext)? else {
             return Err(protocol("linkage.message", "step 1 must carry the cohort (M1)"));
@@ -217,13 +221,19 @@ impl ComputingSession {
         };
         let detail = format!(
             "M1 from {peer} ({} tuples, descriptor sha256 {}) accepted; M2 sent: {} tuples (padded; \
-             the real count is not logged, F5); messages {}",
+             the real count is not logged, F5)",
             cohort.len(),
             super::cohort::hex(&sha256(&m1.descriptor)),
             m2.len(),
-            self.digests.join(",")
         );
-        state.audit.disclose_linked(&self.logged, output, vec![peer], detail, None)?;
+        state.audit.disclose_linked(
+            &self.logged,
+            output,
+            vec![peer],
+            detail,
+            &self.digests,
+            None,
+        )?;
         let after = AfterM2 {
             m1_len: cohort.len(),
             m2_labels: m2.iter().map(|t| t.label().clone()).collect(),
@@ -243,8 +253,7 @@ impl ComputingSession {
     ) -> Result<Stepped, StepError> {
         let plan = &self.plan;
         let mut timer = super::StepTimer::start("computing M3 to result");
-        let (plaintext, line) = open_one(channel, messages)?;
-        self.digests.push(line);
+        let plaintext = open_one(channel, messages, &mut self.digests)?;
         timer.phase("open and decode");
         let pb::link_payload::Body::Reblinded(batch) = read_payload(&plaintext)? else {
             return Err(protocol("linkage.message", "step 3 must carry M2 reblinded (M3)"));
@@ -313,12 +322,17 @@ impl ComputingSession {
                 ..Default::default()
             };
             let detail = format!(
-                "flags for {} cohort rows sent to {peer}, approved by {approver}; messages {}",
+                "flags for {} cohort rows sent to {peer}, approved by {approver}",
                 flags.len(),
-                self.digests.join(",")
             );
-            let receipt =
-                state.audit.disclose_linked(&self.logged, output, vec![peer], detail, None)?;
+            let receipt = state.audit.disclose_linked(
+                &self.logged,
+                output,
+                vec![peer],
+                detail,
+                &self.digests,
+                None,
+            )?;
             let outcome = pb::LinkOutcome {
                 result: Some(pb::link_outcome::Result::Contributed(pb::LinkContribution {
                     digests: self.digests.clone(),
@@ -348,11 +362,15 @@ impl ComputingSession {
             .calibration
             .as_ref()
             .map_or(super::release::KEY_PASSES.to_string(), |m| m.describe());
-        let detail = format!(
-            "linked table released; matcher {matcher}; messages {}",
-            self.digests.join(",")
-        );
-        let outcome = super::release::release_and_log(state, &self.logged, privacy, table, detail)?;
+        let detail = format!("linked table released; matcher {matcher}");
+        let outcome = super::release::release_and_log(
+            state,
+            &self.logged,
+            privacy,
+            table,
+            detail,
+            &self.digests,
+        )?;
         Ok(Stepped { outgoing: Vec::new(), outcome: Some(outcome) })
     }
 
@@ -400,12 +418,18 @@ impl ComputingSession {
             ..Default::default()
         };
         let detail = format!(
-            "calibration run against {peer}/{cohort_dataset}: model stored as {}; messages {}",
+            "calibration run against {peer}/{cohort_dataset}: model stored as {}",
             stored.describe(),
-            self.digests.join(",")
         );
         let result = pb::link_outcome::Result::Calibrated(note);
-        let outcome = super::release_to_coordinator(state, &self.logged, output, detail, result)?;
+        let outcome = super::release_to_coordinator(
+            state,
+            &self.logged,
+            output,
+            detail,
+            &self.digests,
+            result,
+        )?;
         Ok(Stepped { outgoing: Vec::new(), outcome: Some(outcome) })
     }
 

@@ -89,6 +89,11 @@ impl OverlapSession {
         &self.logged
     }
 
+    /// The digest lines of every relay message this session sent and received so far.
+    pub fn digests(&self) -> &[String] {
+        &self.digests
+    }
+
     fn me<'a>(&self, state: &'a NodeState) -> &'a str {
         &state.me.name
     }
@@ -136,13 +141,14 @@ impl OverlapSession {
                 disclosure_rule: "overlap-ring;blinded;padded;sorted".into(),
                 ..Default::default()
             };
-            let detail = format!("overlap part done; messages {}", self.digests.join(","));
+            let detail = "overlap part done".to_string();
             let env = self.logged.query().checked().envelope();
             let receipt = state.audit.disclose_linked(
                 &self.logged,
                 output,
                 vec![env.coordinator.clone()],
                 detail,
+                &self.digests,
                 None,
             )?;
             pb::LinkOutcome {
@@ -191,12 +197,12 @@ impl OverlapSession {
     ) -> Result<Option<pb::RelayMessage>, StepError> {
         let me = self.me(state).to_string();
         let sender = message.sender.clone();
-        let channel = self
-            .channels
-            .get_mut(&sender)
-            .ok_or_else(|| protocol(format!("no channel with {sender:?}")))?;
-        let (plaintext, line) = super::open_one(channel, &mut vec![message])?;
-        self.digests.push(line);
+        let Some(channel) = self.channels.get_mut(&sender) else {
+            // Logged as received all the same: the refusal's entry lists it.
+            self.digests.push(super::received_line(&message));
+            return Err(protocol(format!("no channel with {sender:?}")));
+        };
+        let plaintext = super::open_one(channel, &mut vec![message], &mut self.digests)?;
         let pb::link_payload::Body::Ring(set) = read_payload(&plaintext)? else {
             return Err(protocol("an overlap step must carry a ring set".into()));
         };
@@ -272,7 +278,14 @@ impl OverlapSession {
             ..Default::default()
         };
         let detail = format!("the set of {owner} ({tuples} tuples) sent on to {to}");
-        state.audit.disclose_linked(&self.logged, output, vec![to.to_string()], detail, None)?;
+        state.audit.disclose_linked(
+            &self.logged,
+            output,
+            vec![to.to_string()],
+            detail,
+            &self.digests,
+            None,
+        )?;
         Ok(message)
     }
 
@@ -388,8 +401,15 @@ impl OverlapSession {
             sizes,
             ..Default::default()
         };
-        let detail = format!("overlap matrix released; messages {}", self.digests.join(","));
-        Ok(super::release::release_and_log(state, &self.logged, privacy, linked, detail)?)
+        let detail = "overlap matrix released".to_string();
+        Ok(super::release::release_and_log(
+            state,
+            &self.logged,
+            privacy,
+            linked,
+            detail,
+            &self.digests,
+        )?)
     }
 }
 

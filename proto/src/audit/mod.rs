@@ -6,6 +6,7 @@
 //! - [`merkle`]: RFC 9162 leaf and node hashing and tree roots.
 //! - [`proof`]: inclusion and consistency proofs, generation and verification.
 //! - [`checkpoint`]: C2SP signed-note checkpoints signed with Ed25519.
+//! - [`cosignature`]: witness cosignatures of checkpoints (C2SP tlog-cosignature v1, Ed25519).
 //! - [`entry`]: the exact bytes of one entry (`fedlink-audit/v1\n` ‖ canonical protobuf).
 //! - [`budget`]: the differential-privacy budget ledger: balances, charges and their replay.
 //! - [`store`]: the SQLite-backed append-only log (the only module here that does I/O).
@@ -22,6 +23,7 @@
 pub mod budget;
 pub mod bundle;
 pub mod checkpoint;
+pub mod cosignature;
 pub mod entry;
 pub mod merkle;
 pub mod proof;

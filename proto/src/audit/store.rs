@@ -1,8 +1,10 @@
 //! The append-only audit log in SQLite (audit-privacy-legal.md §1.3): entries, the perfect
 //! subtrees that make every proof O(log n) reads, and one signed checkpoint per append, all
 //! written in one transaction. The only module of `audit` that does I/O. The budget ledger's
-//! balances, charged in the same transaction as their entry, are in [`ledger`].
+//! balances, charged in the same transaction as their entry, are in [`ledger`]; witnesses'
+//! cosignatures of its checkpoints in [`cosignatures`].
 
+pub mod cosignatures;
 pub(crate) mod ledger;
 
 use std::path::Path;
