@@ -251,6 +251,26 @@ fn a_clean_run_reconciles_clean_and_every_tampering_of_its_logs_is_named() {
     assert_eq!(code, 0, "{findings:#?}");
     assert!(findings.is_empty());
 
+    // The same logs as an auditor takes them away: export bundles (the coordinator's carries
+    // its receipt store) reconcile exactly as the files do.
+    let bundles = fed.tmp.path().join("bundles");
+    for member in MEMBERS {
+        let out = run(&[
+            "audit",
+            "export",
+            "--log",
+            clean.log(member).to_str().expect("utf8"),
+            "--out",
+            bundles.join(member).to_str().expect("utf8"),
+        ]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    assert!(bundles.join("coordinator/receipts.db").is_file(), "the receipt store is exported");
+    let node_bundles: Vec<PathBuf> = NODES.iter().map(|n| bundles.join(n)).collect();
+    let (code, findings) =
+        reconcile(&fed, "clean run, from bundles", &bundles.join("coordinator"), &node_bundles);
+    assert_eq!(code, 0, "{findings:#?}");
+
     let coordinator_log = audit_entries(&clean.log("coordinator"));
     let icb_log = audit_entries(&clean.log("icb"));
     let icb_size = icb_log.len();

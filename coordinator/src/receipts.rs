@@ -177,6 +177,20 @@ impl ReceiptStore {
         Ok(Self { conn })
     }
 
+    /// Writes a consistent copy of the whole store to `dest` (which must not exist), for an
+    /// auditor's export bundle: written under a temporary name, then renamed, so a copy that
+    /// exists is whole.
+    pub fn copy_to(&self, dest: &Path) -> Result<(), CoordinatorError> {
+        let partial = dest.with_extension("partial");
+        let partial_text = partial
+            .to_str()
+            .ok_or_else(|| CoordinatorError::Store(format!("{} is not UTF-8", dest.display())))?;
+        self.conn.execute("VACUUM INTO ?1", [partial_text])?;
+        std::fs::rename(&partial, dest).map_err(|e| {
+            CoordinatorError::Store(format!("renaming {} into place: {e}", partial.display()))
+        })
+    }
+
     /// Every stored receipt and node checkpoint, read in one transaction so the two agree.
     /// A receipt whose bytes do not decode is an error naming its row: the store is the
     /// coordinator's own record, and a damaged one cannot be audited.

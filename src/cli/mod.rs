@@ -7,7 +7,6 @@
 
 pub mod approvals;
 pub mod audit;
-pub mod audit_report;
 pub mod calibrations;
 pub mod coordinator;
 pub mod county;
@@ -16,7 +15,6 @@ mod demo_link;
 pub mod federation;
 pub mod linkage;
 pub mod node;
-pub mod reconcile;
 pub mod synth;
 pub mod witness;
 
@@ -224,8 +222,8 @@ pub enum AuditCommand {
     Verify(audit::VerifyArgs),
     Show(audit::ShowArgs),
     Export(audit::ExportArgs),
-    Report(audit_report::ReportArgs),
-    Reconcile(reconcile::ReconcileArgs),
+    Report(audit::ReportArgs),
+    Reconcile(audit::ReconcileArgs),
 }
 
 /// Runs a parsed command.
@@ -260,8 +258,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
         Command::Audit(AuditCommand::Show(args)) => audit::show(&args),
         Command::Audit(AuditCommand::Export(args)) => audit::export(&args),
-        Command::Audit(AuditCommand::Report(args)) => audit_report::report(&args),
-        Command::Audit(AuditCommand::Reconcile(args)) => reconcile::run(&args),
+        Command::Audit(AuditCommand::Report(args)) => audit::report(&args),
+        Command::Audit(AuditCommand::Reconcile(args)) => audit::reconcile(&args),
         Command::Synth(command) => {
             synth::dispatch(&command)?;
             Ok(Outcome::Success)

@@ -403,23 +403,6 @@ impl BundleSource {
     fn bad_line(&self, name: &str, line: u64, problem: impl ToString) -> VerifyError {
         BundleError::Line { path: self.dir.join(name), line, problem: problem.to_string() }.into()
     }
-
-    /// Every cosignature in `cosignatures.jsonl` (not checked here: witnessing checks them).
-    pub fn cosignatures(&self) -> Result<Vec<StoredCosignature>, VerifyError> {
-        let mut all = Vec::new();
-        self.lines(COSIGNATURES, &mut |n, text| {
-            let c: CosignatureLine =
-                serde_json::from_str(text).map_err(|e| self.bad_line(COSIGNATURES, n, e))?;
-            all.push(StoredCosignature {
-                size: c.size,
-                witness: c.witness,
-                line: c.line,
-                received_ms: c.received_ms,
-            });
-            Ok(())
-        })?;
-        Ok(all)
-    }
 }
 
 impl LogSource for BundleSource {
@@ -517,11 +500,11 @@ impl LogSource for BundleSource {
         }
         // Cosignatures are read (each line must parse) and counted here; checking them
         // against their witnesses' keys is the witnessing checks' job.
+        let counted = counts.cosignatures;
         let cosignatures = self.cosignatures()?.len() as u64;
-        if cosignatures != counts.cosignatures {
+        if cosignatures != counted {
             return Err(self.manifest_problem(format!(
-                "it counts {} cosignatures, but {COSIGNATURES} holds {cosignatures}",
-                counts.cosignatures
+                "it counts {counted} cosignatures, but {COSIGNATURES} holds {cosignatures}"
             )));
         }
         Ok(())
@@ -556,6 +539,23 @@ impl LogSource for BundleSource {
             )));
         }
         Ok(Some(balances))
+    }
+
+    /// Every cosignature in `cosignatures.jsonl` (not checked here: witnessing checks them).
+    fn cosignatures(&mut self) -> Result<Vec<StoredCosignature>, VerifyError> {
+        let mut all = Vec::new();
+        self.lines(COSIGNATURES, &mut |n, text| {
+            let c: CosignatureLine =
+                serde_json::from_str(text).map_err(|e| self.bad_line(COSIGNATURES, n, e))?;
+            all.push(StoredCosignature {
+                size: c.size,
+                witness: c.witness,
+                line: c.line,
+                received_ms: c.received_ms,
+            });
+            Ok(())
+        })?;
+        Ok(all)
     }
 }
 

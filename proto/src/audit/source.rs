@@ -101,6 +101,9 @@ pub trait LogSource {
     /// The budget balances recorded, or `None` when the source has none (a log older than
     /// the ledger).
     fn recorded_balances(&mut self) -> Result<Option<BTreeMap<BudgetKey, u64>>, VerifyError>;
+    /// Every witness cosignature the source keeps, by size then witness (not checked here:
+    /// they are checked against the witnesses' keys by whoever knows them).
+    fn cosignatures(&mut self) -> Result<Vec<StoredCosignature>, VerifyError>;
 }
 
 /// Opens `path` as a log file, or as an export bundle if it is a folder.
@@ -140,41 +143,6 @@ impl FileSource {
 
     fn read(&self, source: rusqlite::Error) -> VerifyError {
         VerifyError::Read { path: self.path.clone(), source }
-    }
-
-    /// Every witness cosignature the file keeps, by size then witness. A file from before
-    /// witnessing has no table and none.
-    pub fn cosignatures(&mut self) -> Result<Vec<StoredCosignature>, VerifyError> {
-        let exists: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cosignature'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.read(e))?;
-        if exists.is_none() {
-            return Ok(Vec::new());
-        }
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT size, witness, line, received_ms FROM cosignature ORDER BY size, witness",
-            )
-            .map_err(|e| self.read(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                let size: i64 = r.get(0)?;
-                Ok(StoredCosignature {
-                    size: u64::try_from(size).unwrap_or(0),
-                    witness: r.get(1)?,
-                    line: r.get(2)?,
-                    received_ms: r.get(3)?,
-                })
-            })
-            .and_then(Iterator::collect);
-        rows.map_err(|e| VerifyError::Read { path: self.path.clone(), source: e })
     }
 }
 
@@ -284,6 +252,40 @@ impl LogSource for FileSource {
             StoreError::Corrupt(problem) => VerifyError::Ledger(LedgerProblem::BadRow(problem)),
             other => VerifyError::Ledger(LedgerProblem::BadRow(other.to_string())),
         })
+    }
+
+    /// A file from before witnessing has no `cosignature` table, and so none.
+    fn cosignatures(&mut self) -> Result<Vec<StoredCosignature>, VerifyError> {
+        let exists: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cosignature'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.read(e))?;
+        if exists.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT size, witness, line, received_ms FROM cosignature ORDER BY size, witness",
+            )
+            .map_err(|e| self.read(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let size: i64 = r.get(0)?;
+                Ok(StoredCosignature {
+                    size: u64::try_from(size).unwrap_or(0),
+                    witness: r.get(1)?,
+                    line: r.get(2)?,
+                    received_ms: r.get(3)?,
+                })
+            })
+            .and_then(Iterator::collect);
+        rows.map_err(|e| VerifyError::Read { path: self.path.clone(), source: e })
     }
 }
 

@@ -7,7 +7,12 @@ use anyhow::{Context as _, Result};
 use fedlink_proto::audit::bundle::write_bundle;
 use fedlink_proto::clock::{Clock as _, SystemClock};
 
+use fedlink_coordinator::receipts::ReceiptStore;
+
 use super::access::{LogAccess, LogArgs};
+
+/// The coordinator's receipt store, beside its log and in its export bundle.
+pub const RECEIPTS: &str = "receipts.db";
 use crate::cli::Outcome;
 
 /// Export a log as a bundle an auditor can verify offline
@@ -19,7 +24,8 @@ use crate::cli::Outcome;
 /// key as a C2SP verifier key), README.md (the format, precisely enough to verify it with
 /// other tools) and manifest.json, written last: a folder without it is an unfinished export.
 /// The log's payload and subject-token tables are not exported; entries keep their
-/// payload_commitment. Check a bundle with `fedlink audit verify --log DIR`.
+/// payload_commitment. A coordinator's export also carries its receipt store (receipts.db,
+/// found beside its log), which `fedlink audit reconcile` reads from the bundle. Check a bundle with `fedlink audit verify --log DIR`.
 ///
 /// With --config the export is first recorded in the member's log as a LOG_EXPORT entry
 /// (which the bundle then includes); with --log (a copy, no key) it cannot be, and a note on
@@ -60,6 +66,13 @@ pub fn export(args: &ExportArgs) -> Result<Outcome> {
     let manifest = write_bundle(&access.path, &args.out, now).with_context(|| {
         format!("exporting {} to {}", access.path.display(), args.out.display())
     })?;
+    let receipts = access.path.with_file_name(RECEIPTS);
+    if receipts.is_file() {
+        ReceiptStore::open_read_only(&receipts)
+            .and_then(|store| store.copy_to(&args.out.join(RECEIPTS)))
+            .with_context(|| format!("copying the receipt store {}", receipts.display()))?;
+        println!("the coordinator's receipt store is in the bundle as {RECEIPTS}");
+    }
     let c = &manifest.counts;
     println!(
         "exported log {} ({} entries, root {}) to {}",

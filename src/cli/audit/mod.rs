@@ -4,9 +4,13 @@
 
 pub mod access;
 pub mod export;
+pub mod reconcile;
+pub mod report;
 pub mod show;
 pub mod verify;
 
 pub use export::{ExportArgs, export};
+pub use reconcile::{ReconcileArgs, run as reconcile};
+pub use report::{ReportArgs, report};
 pub use show::{ShowArgs, show};
 pub use verify::{VerifyArgs, verify};

@@ -75,7 +75,7 @@ fn a_bundle_verifies_exactly_as_the_file_it_came_from() {
     assert_eq!(from_bundle.ledger.charges, 2);
     assert_eq!(from_bundle.ledger.balances, Some(2));
 
-    let source = BundleSource::open(&bundle).expect("open");
+    let mut source = BundleSource::open(&bundle).expect("open");
     let m = source.manifest();
     assert_eq!(m.format, BUNDLE_FORMAT);
     assert_eq!(m.origin, "fedlink.audit/unit/icb");

@@ -8,6 +8,7 @@ use fedlink_coordinator::receipts::ReceiptStore;
 use fedlink_coordinator::reconcile::{Inputs, load_log, reconcile, render_jsonl, render_text};
 use fedlink_proto::federation::Federation;
 
+use super::export::RECEIPTS;
 use crate::cli::Outcome;
 
 /// Reconcile the coordinator's audit log and receipts with the nodes' logs, query by query
@@ -24,14 +25,15 @@ use crate::cli::Outcome;
 /// unreadable file.
 #[derive(Debug, clap::Args)]
 pub struct ReconcileArgs {
-    /// The coordinator's audit log, or its data folder (then audit.db and receipts.db in it;
-    /// a receipts.db beside a log file is read too)
+    /// The coordinator's audit log, its export bundle, or its data folder (then audit.db and
+    /// receipts.db in it; a receipts.db beside a log file or inside a bundle is read too)
     #[arg(long, value_name = "PATH")]
     pub coordinator: PathBuf,
     /// The coordinator's receipt store, when it is not beside its log
     #[arg(long, value_name = "FILE")]
     pub receipts: Option<PathBuf>,
-    /// A node's audit log, or its data folder (then audit.db in it); repeat for each node
+    /// A node's audit log, its export bundle, or its data folder (then audit.db in it);
+    /// repeat for each node
     #[arg(long = "node", value_name = "PATH", required = true)]
     pub nodes: Vec<PathBuf>,
     /// Federation file: pin each log's key to the one it lists for the log's member
@@ -51,19 +53,19 @@ pub enum ReconcileFormat {
     Jsonl,
 }
 
-/// The log file a PATH names: the file itself, or `audit.db` in a data folder (or in the
-/// `data` folder of a member's folder).
+/// The log a PATH names: the file itself, an export bundle (a folder with a manifest.json),
+/// or `audit.db` in a data folder (or in the `data` folder of a member's folder).
 fn log_file(path: &Path) -> Result<PathBuf> {
-    if path.is_file() {
+    if path.is_file() || path.join("manifest.json").is_file() {
         return Ok(path.to_path_buf());
     }
-    anyhow::ensure!(path.is_dir(), "no audit log or data folder at {}", path.display());
+    anyhow::ensure!(path.is_dir(), "no audit log, bundle or data folder at {}", path.display());
     for candidate in [path.join("audit.db"), path.join("data").join("audit.db")] {
         if candidate.is_file() {
             return Ok(candidate);
         }
     }
-    anyhow::bail!("{} holds no audit.db (nor data/audit.db)", path.display())
+    anyhow::bail!("{} holds no audit.db (nor data/audit.db) and is not a bundle", path.display())
 }
 
 /// Runs `reconcile`: exit 0 when clean, 1 with findings.
@@ -82,7 +84,11 @@ pub fn run(args: &ReconcileArgs) -> Result<Outcome> {
     let coordinator_log = log_file(&args.coordinator)?;
     let coordinator = load_log(&coordinator_log, federation.as_ref())?;
     let receipts_path = args.receipts.clone().or_else(|| {
-        let beside = coordinator_log.with_file_name("receipts.db");
+        let beside = if coordinator_log.is_dir() {
+            coordinator_log.join(RECEIPTS)
+        } else {
+            coordinator_log.with_file_name(RECEIPTS)
+        };
         beside.is_file().then_some(beside)
     });
     let receipts = match &receipts_path {
