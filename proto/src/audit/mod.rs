@@ -7,6 +7,7 @@
 //! - [`proof`]: inclusion and consistency proofs, generation and verification.
 //! - [`checkpoint`]: C2SP signed-note checkpoints signed with Ed25519.
 //! - [`entry`]: the exact bytes of one entry (`fedlink-audit/v1\n` ‖ canonical protobuf).
+//! - [`payload`]: an entry's erasable payload (subject tokens, detail) and its salted commitment.
 //! - [`budget`]: the differential-privacy budget ledger: balances, charges and their replay.
 //! - [`store`]: the SQLite-backed append-only log (the only module here that does I/O).
 //! - [`verify`]: offline verification of a whole log file.
@@ -18,6 +19,7 @@ pub mod budget;
 pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
+pub mod payload;
 pub mod proof;
 pub mod store;
 pub mod verify;

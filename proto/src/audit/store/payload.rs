@@ -1,0 +1,308 @@
+//! Entries' erasable payloads in the log file (audit-privacy-legal.md §1.3): the `payload` row
+//! (nonce, body, when it may be deleted, when it was), and the `payload_subject` index from
+//! each subject token to the entries whose payload holds it, for subject search. Neither is
+//! part of the tree: the entry commits to `SHA-256(nonce ‖ body)`, so erasing a body (and its
+//! index rows) when its retention ends leaves every entry and checkpoint verifiable, and
+//! `verify` checks every body still present against its entry and the index against the body.
+//!
+//! Generic: tokens are opaque 16-byte values the caller computed. The payload is written in
+//! the same transaction as its entry; erasure writes its own ERASURE entry in the same
+//! transaction as the erasure, so the log never shows one without the other.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Appended, AuditLog, StoreError, from_sql, to_sql};
+use crate::audit::payload::{Payload, PayloadNonce, SubjectToken, commitment};
+use crate::pb;
+
+/// A payload as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPayload {
+    /// The commitment's salt (kept after erasure).
+    pub nonce: Vec<u8>,
+    /// The payload bytes; `None` once erased.
+    pub body: Option<Vec<u8>>,
+    /// When its retention ends (ms since the epoch).
+    pub delete_after_ms: Option<i64>,
+    /// When it was erased.
+    pub erased_ms: Option<i64>,
+}
+
+/// What one erasure sweep erased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    /// How many payloads.
+    pub count: u64,
+    /// The lowest entry index whose payload was erased.
+    pub first_index: u64,
+    /// The highest.
+    pub last_index: u64,
+    /// The time of the sweep, which is also each erased payload's `erased_ms`.
+    pub erased_ms: i64,
+}
+
+/// What a subject search found, over the entries the log held when it ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectSearch {
+    /// The log size searched: entries `0..size`.
+    pub size: u64,
+    /// Entries whose payload holds any of the tokens, ascending.
+    pub indices: Vec<u64>,
+    /// Entries in `0..size` whose payload was erased, so they could not be searched.
+    pub erased: u64,
+}
+
+/// Stores `payload` for the entry at `index` in the append's transaction and returns the
+/// commitment the entry must carry.
+pub(super) fn insert(
+    tx: &Connection,
+    index: u64,
+    payload: &Payload,
+    delete_after_ms: i64,
+) -> Result<[u8; 32], StoreError> {
+    let nonce = PayloadNonce::generate().map_err(|_| StoreError::Random)?;
+    let body = payload.encode();
+    let committed = commitment(&nonce, &body);
+    let idx = to_sql(index)?;
+    tx.prepare_cached(
+        "INSERT INTO payload (idx, nonce, body, delete_after_ms, erased_ms)
+         VALUES (?1, ?2, ?3, ?4, NULL)",
+    )?
+    .execute(params![idx, nonce.0.as_slice(), body, delete_after_ms])?;
+    // Sorted tokens touch each index page about once, so even a large side inserts quickly.
+    let mut add = tx.prepare_cached("INSERT INTO payload_subject (token, idx) VALUES (?1, ?2)")?;
+    for token in payload.tokens() {
+        add.execute(params![token.0.as_slice(), idx])?;
+    }
+    Ok(committed)
+}
+
+impl AuditLog {
+    /// Appends `entry` with its erasable `payload` (audit-privacy-legal.md §1.3) in one
+    /// transaction: the payload row, its subject-index rows, and the entry carrying
+    /// `payload_commitment = SHA-256(nonce ‖ payload bytes)` under a fresh nonce. The payload
+    /// may be erased `retain_for_ms` after the entry's time. Refuses a charged entry, as
+    /// [`AuditLog::append`] does.
+    pub fn append_with_payload(
+        &mut self,
+        entry: pb::AuditEntry,
+        claim_query_id: Option<[u8; 16]>,
+        payload: &Payload,
+        retain_for_ms: i64,
+    ) -> Result<Appended, StoreError> {
+        if entry.budget.is_some() {
+            return Err(StoreError::ChargeNeedsLimits);
+        }
+        self.append_in_transaction(entry, claim_query_id, None, Some((payload, retain_for_ms)))
+    }
+
+    /// Erases every payload whose retention has ended by the log's clock — its body and its
+    /// subject-index rows; the nonce stays and `erased_ms` is set — and, in the same
+    /// transaction, appends the ERASURE entry `make_entry` builds from what was erased.
+    /// Returns `None`, and appends nothing, when no payload was due.
+    pub fn erase_expired_payloads(
+        &mut self,
+        make_entry: impl FnOnce(&Erasure) -> pb::AuditEntry,
+    ) -> Result<Option<(Erasure, Appended)>, StoreError> {
+        let now = self.clock.now().0;
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )?;
+        let due: Vec<i64> = tx
+            .prepare(
+                "SELECT idx FROM payload WHERE erased_ms IS NULL
+                 AND delete_after_ms IS NOT NULL AND delete_after_ms <= ?1 ORDER BY idx",
+            )?
+            .query_map([now], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let (Some(first), Some(last)) = (due.first(), due.last()) else {
+            return Ok(None);
+        };
+        let erasure = Erasure {
+            count: due.len() as u64,
+            first_index: from_sql(*first)?,
+            last_index: from_sql(*last)?,
+            erased_ms: now,
+        };
+        {
+            let mut erase =
+                tx.prepare("UPDATE payload SET body = NULL, erased_ms = ?2 WHERE idx = ?1")?;
+            let mut unindex = tx.prepare("DELETE FROM payload_subject WHERE idx = ?1")?;
+            for idx in &due {
+                erase.execute(params![idx, now])?;
+                unindex.execute([idx])?;
+            }
+        }
+        let appended = self.write_entry(&tx, make_entry(&erasure), None, None, None, now)?;
+        tx.commit()?;
+        self.size = appended.size;
+        Ok(Some((erasure, appended)))
+    }
+
+    /// Every entry whose payload holds any of `tokens`, among the entries the log holds now,
+    /// and how many of those entries' payloads were erased (they cannot be searched).
+    pub fn search_subjects(&self, tokens: &[SubjectToken]) -> Result<SubjectSearch, StoreError> {
+        // One read transaction: the size, the hits and the erased count describe one state.
+        let tx = self.conn.unchecked_transaction()?;
+        let size: i64 =
+            tx.query_row("SELECT coalesce(max(idx) + 1, 0) FROM log_entry", [], |r| r.get(0))?;
+        let mut indices = Vec::new();
+        {
+            let mut find = tx.prepare_cached(
+                "SELECT idx FROM payload_subject WHERE token = ?1 AND idx < ?2 ORDER BY idx",
+            )?;
+            for token in tokens {
+                let rows = find.query_map(params![token.0.as_slice(), size], |r| r.get(0))?;
+                for idx in rows {
+                    indices.push(from_sql(idx?)?);
+                }
+            }
+        }
+        indices.sort_unstable();
+        indices.dedup();
+        let erased: i64 = tx.query_row(
+            "SELECT count(*) FROM payload WHERE erased_ms IS NOT NULL AND idx < ?1",
+            [size],
+            |r| r.get(0),
+        )?;
+        Ok(SubjectSearch { size: from_sql(size)?, indices, erased: from_sql(erased)? })
+    }
+
+    /// The payload stored for entry `index`, if it has one.
+    pub fn payload(&self, index: u64) -> Result<Option<StoredPayload>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT nonce, body, delete_after_ms, erased_ms FROM payload WHERE idx = ?1",
+            )?
+            .query_row([to_sql(index)?], |r| {
+                Ok(StoredPayload {
+                    nonce: r.get(0)?,
+                    body: r.get(1)?,
+                    delete_after_ms: r.get(2)?,
+                    erased_ms: r.get(3)?,
+                })
+            })
+            .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::audit::payload::TOKEN_LEN;
+    use crate::audit::store::decode_entry;
+    use crate::clock::{MockClock, UnixMillis};
+    use crate::identity::IdentityKey;
+
+    const DAY_MS: i64 = 86_400_000;
+
+    fn log_in(dir: &Path, clock: &MockClock) -> AuditLog {
+        let key = IdentityKey::generate().expect("key");
+        AuditLog::open(&dir.join("audit.db"), "fedlink.audit/unit", key, Arc::new(clock.clone()))
+            .expect("open")
+    }
+
+    fn token(b: u8) -> SubjectToken {
+        SubjectToken([b; TOKEN_LEN])
+    }
+
+    fn erasure_entry(e: &Erasure) -> pb::AuditEntry {
+        pb::AuditEntry {
+            event_type: pb::EventType::Erasure as i32,
+            detail: format!("{} payloads, {}..={}", e.count, e.first_index, e.last_index),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_entry_commits_to_the_stored_payload_and_search_finds_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let clock = MockClock::new(UnixMillis(1_000));
+        let mut log = log_in(dir.path(), &clock);
+        log.append(pb::AuditEntry::default(), None).expect("plain");
+        let payload = Payload::new(vec![token(2), token(1)], "side".into());
+        let a = log
+            .append_with_payload(pb::AuditEntry::default(), None, &payload, DAY_MS)
+            .expect("append");
+        assert_eq!(a.index, 1);
+        let stored = log.payload(1).expect("read").expect("a payload");
+        let body = stored.body.clone().expect("a body");
+        assert_eq!(Payload::decode(&body).expect("decodes"), payload);
+        let nonce = PayloadNonce::from_slice(&stored.nonce).expect("16 bytes");
+        let entry = decode_entry(&a.entry_bytes).expect("entry");
+        assert_eq!(entry.payload_commitment, commitment(&nonce, &body).to_vec());
+        assert_eq!(stored.delete_after_ms, Some(1_000 + DAY_MS));
+        assert_eq!(log.payload(0).expect("read"), None);
+
+        let other = Payload::new(vec![token(3), token(1)], String::new());
+        log.append_with_payload(pb::AuditEntry::default(), None, &other, DAY_MS).expect("second");
+        let found = log.search_subjects(&[token(1)]).expect("search");
+        assert_eq!(found, SubjectSearch { size: 3, indices: vec![1, 2], erased: 0 });
+        assert_eq!(log.search_subjects(&[token(2)]).expect("search").indices, vec![1]);
+        assert_eq!(log.search_subjects(&[token(2), token(3)]).expect("search").indices, vec![1, 2]);
+        assert!(log.search_subjects(&[token(9)]).expect("search").indices.is_empty());
+    }
+
+    #[test]
+    fn erasure_removes_expired_bodies_and_index_rows_and_logs_itself() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let clock = MockClock::new(UnixMillis(1_000));
+        let mut log = log_in(dir.path(), &clock);
+        let short = Payload::new(vec![token(1)], String::new());
+        let long = Payload::new(vec![token(1), token(2)], String::new());
+        log.append_with_payload(pb::AuditEntry::default(), None, &short, DAY_MS).expect("0");
+        log.append_with_payload(pb::AuditEntry::default(), None, &long, 10 * DAY_MS).expect("1");
+        log.append_with_payload(pb::AuditEntry::default(), None, &short, DAY_MS).expect("2");
+
+        assert_eq!(log.erase_expired_payloads(erasure_entry).expect("nothing due"), None);
+        assert_eq!(log.size(), 3, "no ERASURE entry when nothing was erased");
+
+        clock.advance_ms(DAY_MS);
+        let (erasure, appended) =
+            log.erase_expired_payloads(erasure_entry).expect("sweep").expect("two were due");
+        assert_eq!(
+            erasure,
+            Erasure { count: 2, first_index: 0, last_index: 2, erased_ms: 1_000 + DAY_MS }
+        );
+        assert_eq!(appended.index, 3);
+        let logged = decode_entry(&appended.entry_bytes).expect("entry");
+        assert_eq!(logged.event_type, pb::EventType::Erasure as i32);
+        assert_eq!(logged.detail, "2 payloads, 0..=2");
+
+        let erased = log.payload(0).expect("read").expect("row kept");
+        assert_eq!((erased.body, erased.erased_ms), (None, Some(1_000 + DAY_MS)));
+        assert_eq!(erased.nonce.len(), 16, "the nonce stays");
+        assert!(log.payload(1).expect("read").expect("row").body.is_some());
+        let found = log.search_subjects(&[token(1)]).expect("search");
+        assert_eq!(found, SubjectSearch { size: 4, indices: vec![1], erased: 2 });
+        assert_eq!(log.erase_expired_payloads(erasure_entry).expect("again"), None);
+    }
+
+    /// Not a test of behaviour: how long tokens take to store for a large side. Run with
+    /// `cargo test -p fedlink-proto --release --lib payload_insert_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "timing only"]
+    fn payload_insert_cost() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let clock = MockClock::new(UnixMillis(1_000));
+        let mut log = log_in(dir.path(), &clock);
+        for n in [100_000u32, 1_000_000, 3_000_000] {
+            let tokens: Vec<SubjectToken> = (0..n)
+                .map(|i| {
+                    let h = ring::digest::digest(&ring::digest::SHA256, &i.to_le_bytes());
+                    SubjectToken::from_slice(&h.as_ref()[..16]).expect("16")
+                })
+                .collect();
+            let started = std::time::Instant::now();
+            let payload = Payload::new(tokens, String::new());
+            log.append_with_payload(pb::AuditEntry::default(), None, &payload, DAY_MS)
+                .expect("append");
+            println!("{n} tokens: {:.2} s", started.elapsed().as_secs_f64());
+        }
+    }
+}
