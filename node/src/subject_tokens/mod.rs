@@ -19,6 +19,27 @@
 //! So a search normalises the name and date the operator types exactly as import and the
 //! match keys do: "smith, JOHN" and "John Smith" are one subject.
 //!
+//! # Which entries carry tokens
+//!
+//! The entry that logs the node's processing of a side — the first disclosure entry of its
+//! part, written before the message built from the side leaves — holds the tokens of every row
+//! the node read for that side (its filters, the partner reach; `link::inputs::read_side`):
+//!
+//! - linked count and calibration run: the cohort node's M1 entry, the partner's M2 entry;
+//! - flag-back: the same, and at the cohort node also the entry releasing the flags, since
+//!   every cohort row leaves with a flag (the partner cannot tell which of its own people
+//!   matched, by design, so its flags entry names none; its M2 entry names its whole side);
+//! - overlap: the entry sending the node's own set round the ring;
+//! - a subject search: its LOG_EXPORT entry holds the searched subject's token.
+//!
+//! Aggregate queries are not indexed per subject: they count a whole dataset's rows, and what
+//! leaves is a noised, suppressed table in which no person can be told apart, so "every request
+//! that concerned this person" would be every aggregate over every dataset holding them — the
+//! aggregate entries (dataset, filters, purpose) already answer that at dataset level, and
+//! tokens for every row of a million-row table on every count would swell the log to no use.
+//! A side refused before anything left (its cap, its label classes) carries no tokens either:
+//! its refusal entry names the rule, and nothing about its people left the node.
+//!
 //! Truncation to 128 bits: among even a billion tokens an accidental collision has odds of
 //! about 10⁻²¹, and a token is never sent anywhere a shorter one could be attacked.
 //!
@@ -36,6 +57,8 @@ use ring::hmac;
 
 use crate::linkage::source::SourceRow;
 use std::fmt::Write as _;
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use crate::matchkey::Identifiers;
 use crate::matchkey::keytype::MAX_ALIASES;
@@ -143,6 +166,38 @@ impl SubjectTokenKey {
         let mut out = Vec::with_capacity(rows.len() * 2);
         rows.iter().for_each(|row| self.tokens_of(&row.ids, &mut out));
         out
+    }
+}
+
+/// A side's tokens, being computed on a thread of their own while the node builds and blinds
+/// its tuples, so they cost the query next to nothing in wall time.
+pub struct PendingTokens {
+    handle: Option<JoinHandle<Vec<SubjectToken>>>,
+    key: Arc<SubjectTokenKey>,
+    rows: Arc<Vec<SourceRow>>,
+}
+
+impl PendingTokens {
+    /// Starts computing the tokens of `rows`.
+    pub fn start(key: &Arc<SubjectTokenKey>, rows: &Arc<Vec<SourceRow>>) -> PendingTokens {
+        let (key, rows) = (Arc::clone(key), Arc::clone(rows));
+        let handle = {
+            let (key, rows) = (Arc::clone(&key), Arc::clone(&rows));
+            std::thread::Builder::new()
+                .name("subject-tokens".into())
+                .spawn(move || key.tokens_of_rows(&rows))
+                .ok()
+        };
+        PendingTokens { handle, key, rows }
+    }
+
+    /// The tokens, sorted and distinct. If the thread could not start or failed, they are
+    /// computed here: a side is never logged without its subjects.
+    pub fn wait(self) -> Vec<SubjectToken> {
+        match self.handle.map(JoinHandle::join) {
+            Some(Ok(tokens)) => tokens,
+            _ => self.key.tokens_of_rows(&self.rows),
+        }
     }
 }
 

@@ -253,6 +253,7 @@ impl AuditLog {
         tx.execute_batch(SCHEMA)?;
         // IF NOT EXISTS, so a log from before the ledger gains an empty one when reopened.
         tx.execute_batch(ledger::SCHEMA)?;
+        tx.execute_batch(payload::SCHEMA)?;
         let recorded: Option<String> = tx
             .query_row("SELECT value FROM meta WHERE key = 'origin'", [], |r| r.get(0))
             .optional()?;
