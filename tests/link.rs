@@ -416,7 +416,7 @@ pub(crate) fn give_node(
 
 /// A federation whose police node holds `deaths` and whose ICB holds `ed`, with the rules
 /// above; the ICB releases linked tables exact (the test seam).
-fn setup() -> TestFederation {
+pub(crate) fn setup() -> TestFederation {
     let fed = TestFederation::new();
     give_node(&fed, "police", "deaths", DEATHS_SCHEMA, &deaths_csv(), POLICE_RULES);
     give_node(&fed, "icb", "ed", ED_SCHEMA, &ed_csv(), ICB_RULES);

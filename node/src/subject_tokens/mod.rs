@@ -47,10 +47,12 @@
 //!
 //! - [`key`]: the key file, created 0600 in the data folder.
 //! - [`identifier`]: a subject as an operator names it (NHS number, or name and date of birth).
+//! - [`search`]: the logged subject search.
 //! - this file: the key and the tokens of an identifier, of a record and of a side's rows.
 
 pub mod identifier;
 pub mod key;
+pub mod search;
 
 use fedlink_proto::audit::payload::{SubjectToken, TOKEN_LEN};
 use ring::hmac;

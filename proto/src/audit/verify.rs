@@ -5,6 +5,7 @@
 //! file only, never writes.
 
 mod ledger;
+mod payload;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,6 +22,7 @@ use crate::audit::store::FILE_FORMAT;
 use crate::identity::PublicKey;
 
 pub use ledger::{LedgerProblem, LedgerReport};
+pub use payload::{PayloadProblem, PayloadReport};
 
 /// Whose key the checkpoints were checked with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +53,8 @@ pub struct VerifyReport {
     pub last_time_ms: Option<i64>,
     /// What the budget ledger's replay found.
     pub ledger: LedgerReport,
+    /// What the payload check found.
+    pub payloads: PayloadReport,
 }
 
 /// Why a log file failed verification. Wherever the fault can be pinned to an entry, the
@@ -101,6 +105,14 @@ pub enum VerifyError {
         path: PathBuf,
         /// SQLite's error.
         source: rusqlite::Error,
+    },
+    /// An entry's erasable payload, or the subject index, is not what the entry commits to.
+    #[error("entry {index}'s payload: {problem}")]
+    Payload {
+        /// The entry.
+        index: u64,
+        /// What is wrong.
+        problem: PayloadProblem,
     },
     /// The budget balances the store recorded are not what the entries replay to.
     #[error("budget ledger: {0}")]
@@ -387,6 +399,7 @@ pub fn verify_log(
         SubtreeCheck::Bad(err) => err,
     })?;
     let ledger = ledger::check_ledger(&tx, path, &replayed, charges)?;
+    let payloads = payload::check_payloads(&tx, path)?;
     Ok(VerifyReport {
         origin,
         size,
@@ -396,6 +409,7 @@ pub fn verify_log(
         first_time_ms: times.map(|t| t.0),
         last_time_ms: times.map(|t| t.1),
         ledger,
+        payloads,
     })
 }
 

@@ -149,13 +149,30 @@ impl AuditLog {
             erased_ms: now,
         };
         {
+            let mut body_of = tx.prepare("SELECT body FROM payload WHERE idx = ?1")?;
             let mut erase =
                 tx.prepare("UPDATE payload SET body = NULL, erased_ms = ?2 WHERE idx = ?1")?;
-            let mut unindex = tx.prepare("DELETE FROM payload_subject WHERE idx = ?1")?;
+            let mut unindex_token =
+                tx.prepare("DELETE FROM payload_subject WHERE token = ?1 AND idx = ?2")?;
+            let mut unindex_all = tx.prepare("DELETE FROM payload_subject WHERE idx = ?1")?;
             let mut unpend = tx.prepare("DELETE FROM payload_unindexed WHERE idx = ?1")?;
             for idx in &due {
+                // The index is keyed by token: deleting the body's tokens one by one is a few
+                // lookups each, where deleting by entry would scan the whole index.
+                let body: Option<Vec<u8>> = body_of.query_row([idx], |r| r.get(0))?;
+                match body.as_deref().map(Payload::decode) {
+                    Some(Ok(payload)) => {
+                        for token in payload.tokens() {
+                            unindex_token.execute(params![token.0.as_slice(), idx])?;
+                        }
+                    }
+                    // A body that does not decode (`verify` names it) may have index rows of
+                    // tokens it no longer shows: remove them all, however slowly.
+                    _ => {
+                        unindex_all.execute([idx])?;
+                    }
+                }
                 erase.execute(params![idx, now])?;
-                unindex.execute([idx])?;
                 unpend.execute([idx])?;
             }
         }
