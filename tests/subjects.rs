@@ -14,7 +14,7 @@ use std::path::Path;
 use fedlink_proto::pb;
 use serde_json::Value as Json;
 
-use crate::link::{entries_for, json_of, link, nhs, setup};
+use crate::link::{entries_for, flag_back, json_of, link, nhs, setup};
 use crate::util::{TestFederation, audit_entries, last_entry, run, text};
 
 /// A count over the two nodes' datasets with the police side's `study`.
@@ -223,4 +223,42 @@ fn subject_search_finds_exactly_the_entries_concerning_the_subject_and_is_logged
     assert_eq!(out.status.code(), Some(1), "{shown}");
     assert!(shown.contains(&format!("entry {target}'s payload")), "{shown}");
     assert!(shown.contains("not the one the entry commits to"), "{shown}");
+}
+
+#[test]
+fn a_flag_back_names_its_cohort_at_the_release_and_the_partner_its_side() {
+    let fed = setup();
+    let mut police = fed.start_node("police");
+    let mut icb = fed.start_node("icb");
+    let out = flag_back(&fed, "OP-SUBJECT-0001", &["approve", "--approver", "Insp Tester"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let query_id = json_of(&out)["query_id"].as_str().expect("query id").to_string();
+
+    // Police: the M1 entry and the entry releasing the flags (every cohort row gets one) both
+    // name Alice; nothing else does.
+    let at_police = entries_for(&fed, "police", &query_id);
+    let named: Vec<&pb::AuditEntry> =
+        at_police.iter().filter(|e| !e.payload_commitment.is_empty()).collect();
+    let classes: Vec<&str> =
+        named.iter().map(|e| e.output.as_ref().map_or("", |o| o.output_class.as_str())).collect();
+    assert_eq!(classes, ["LINKAGE_BLINDED", "FLAG_BACK"], "{at_police:#?}");
+    let (found, shown) = search(&fed, "police", &["--nhs-number", &nhs(1)], "case review audit");
+    assert_eq!(indices(&found), named.iter().map(|e| e.index).collect::<Vec<_>>(), "{shown}");
+    assert!(found.iter().all(|e| e["mode"] == "flag_back"), "{shown}");
+
+    // ICB: its M2 entry names its side; its flags entry names no one (it cannot tell which of
+    // its own people matched).
+    let at_icb = entries_for(&fed, "icb", &query_id);
+    let named: Vec<u64> =
+        at_icb.iter().filter(|e| !e.payload_commitment.is_empty()).map(|e| e.index).collect();
+    assert_eq!(named.len(), 1, "{at_icb:#?}");
+    let (found, shown) =
+        search(&fed, "icb", &["--name", "Alice Archer", "--dob", "1970-01-01"], "x");
+    assert_eq!(indices(&found), named, "{shown}");
+    assert!(police.stop());
+    assert!(icb.stop());
+    for node in ["police", "icb"] {
+        let out = fed.verify_log(node);
+        assert!(out.status.success(), "{}", text(&out));
+    }
 }
