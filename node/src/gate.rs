@@ -280,6 +280,11 @@ impl AuditGate {
     /// [`AuditGate::disclose_linked`] for the step that processed identifiable people of this
     /// node: the entry also carries a payload of their subject tokens, kept for the policy's
     /// retention period (issue 7 item 4). No tokens, no payload.
+    ///
+    /// The entry's `subject_count` is left at 0: the entry leaves the node (receipts to the
+    /// coordinator, exports to auditors), and the number of people on a side is what the
+    /// padding with a noised number of dummies hides (design-review F2, F5); it stays in the
+    /// payload, which never leaves.
     pub fn disclose_linked_concerning(
         &self,
         logged: &Logged<AuthorisedQuery>,
