@@ -695,7 +695,7 @@ fn linked_counts_and_windows_match_the_hand_counts_and_both_logs_agree() {
 
 /// Runs a flag-back in a child process, waits for its request to appear at the ICB, decides
 /// it with `decide` (`approve` or `deny` arguments) and returns the coordinator's output.
-fn flag_back(fed: &TestFederation, case_ref: &str, decide: &[&str]) -> Output {
+pub(crate) fn flag_back(fed: &TestFederation, case_ref: &str, decide: &[&str]) -> Output {
     let query = format!(
         r#"title = "Flag-back {case_ref}"
 kind = "flag_back"

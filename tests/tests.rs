@@ -45,6 +45,10 @@ mod overlap;
 // counts read unchanged and name in their release (F18).
 mod calibration;
 
+// Subject search and payload retention: the entries concerning one person, logged searches,
+// erasure that keeps the log verifiable.
+mod subjects;
+
 // Person-linkage accuracy on a small synthetic county: the issue 6 thresholds and the decoys.
 mod linkage_accuracy;
 

@@ -7,10 +7,12 @@
 //! refused request makes one entry (DENIED, naming the rule), and its receipt travels in the
 //! `fedlink-receipt-bin` header of the error status.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
 use fedlink_proto::audit::budget::{BudgetKey, BudgetLimits};
-use fedlink_proto::audit::store::{AuditLog, StoreError};
+use fedlink_proto::audit::payload::{Payload, SubjectToken};
+use fedlink_proto::audit::store::payload::{Erasure, SubjectSearch};
+use fedlink_proto::audit::store::{AuditLog, StoreError, decode_entry};
 use fedlink_proto::clock::Clock;
 use fedlink_proto::envelope::{
     Envelope, VerifiedEnvelope, lawful_basis_to_pb, mode_to_pb, requester_to_pb, role_to_pb,
@@ -57,16 +59,26 @@ pub struct Denial {
 /// The node's audit log with the entry shapes the node writes.
 pub struct AuditGate {
     /// The log. A std mutex: it is only locked inside `spawn_blocking`, never across an await,
-    /// and SQLite wants one writer at a time anyway.
-    log: Mutex<AuditLog>,
+    /// and SQLite wants one writer at a time anyway. Shared with the subject indexer.
+    log: Arc<Mutex<AuditLog>>,
     /// The node's clock, shared with the envelope checks.
     clock: Arc<dyn Clock>,
+    /// How long a payload (subject tokens) is kept before it may be erased, in ms.
+    payload_retention_ms: i64,
+    /// Wakes the thread that copies new payloads' tokens into the subject index, off the
+    /// answer's path (`fedlink_proto::audit::store::payload`).
+    indexer: Option<mpsc::Sender<()>>,
 }
 
 impl AuditGate {
-    /// Wraps an opened log.
-    pub fn new(log: AuditLog, clock: Arc<dyn Clock>) -> Self {
-        Self { log: Mutex::new(log), clock }
+    /// Wraps an opened log, keeping payloads `payload_retention_days` (the policy's
+    /// `[audit]`), and starts the subject indexer, which first finishes any payload a previous
+    /// run left unindexed.
+    pub fn new(log: AuditLog, clock: Arc<dyn Clock>, payload_retention_days: u32) -> Self {
+        let log = Arc::new(Mutex::new(log));
+        let indexer = start_indexer(Arc::clone(&log));
+        let payload_retention_ms = i64::from(payload_retention_days) * 86_400_000;
+        Self { log, clock, payload_retention_ms, indexer }
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, AuditLog>, NodeError> {
@@ -271,6 +283,91 @@ impl AuditGate {
         self.append_disclosure(logged, entry, charge)
     }
 
+    /// [`AuditGate::disclose_linked`] for the step that processed identifiable people of this
+    /// node: the entry also carries a payload of their subject tokens, kept for the policy's
+    /// retention period (issue 7 item 4). No tokens, no payload.
+    ///
+    /// The entry's `subject_count` is left at 0: the entry leaves the node (receipts to the
+    /// coordinator, exports to auditors), and the number of people on a side is what the
+    /// padding with a noised number of dummies hides (design-review F2, F5); it stays in the
+    /// payload, which never leaves.
+    pub fn disclose_linked_concerning(
+        &self,
+        logged: &Logged<AuthorisedQuery>,
+        output: pb::OutputRecord,
+        recipients: Vec<String>,
+        detail: String,
+        relay_digests: &[String],
+        subjects: Vec<SubjectToken>,
+    ) -> Result<pb::Receipt, NodeError> {
+        if subjects.is_empty() {
+            return self.disclose_linked(logged, output, recipients, detail, relay_digests, None);
+        }
+        let entry = pb::AuditEntry {
+            recipients,
+            detail,
+            relay_digests: relay_digests.to_vec(),
+            ..disclosure_entry(logged, output)
+        };
+        let payload = Payload::new(subjects, String::new());
+        let env = logged.query().checked().envelope();
+        let receipt = {
+            let mut log = self.lock()?;
+            let appended =
+                log.append_with_payload(entry, None, &payload, self.payload_retention_ms)?;
+            let from = env.known_log_size.min(appended.size);
+            log.receipt(appended.index, from)?
+        };
+        self.wake_indexer();
+        Ok(receipt)
+    }
+
+    /// Appends a system event whose payload holds subject tokens (a subject search logs the
+    /// token it searched for, never the identifier).
+    pub fn system_event_concerning(
+        &self,
+        entry: pb::AuditEntry,
+        subjects: Vec<SubjectToken>,
+    ) -> Result<u64, NodeError> {
+        let payload = Payload::new(subjects, String::new());
+        let index = self
+            .lock()?
+            .append_with_payload(entry, None, &payload, self.payload_retention_ms)?
+            .index;
+        self.wake_indexer();
+        Ok(index)
+    }
+
+    /// Erases every payload whose retention has ended and logs the erasure (an ERASURE entry
+    /// naming how many and which index range) in the same transaction. `None` when none was
+    /// due.
+    pub fn erase_expired_payloads(
+        &self,
+        actor: pb::Actor,
+    ) -> Result<Option<(Erasure, u64)>, NodeError> {
+        let erased = self.lock()?.erase_expired_payloads(|e| erasure_entry(e, actor))?;
+        Ok(erased.map(|(erasure, appended)| (erasure, appended.index)))
+    }
+
+    /// Every entry whose payload holds any of `tokens` (see
+    /// [`AuditLog::search_subjects`]).
+    pub fn search_subjects(&self, tokens: &[SubjectToken]) -> Result<SubjectSearch, NodeError> {
+        Ok(self.lock()?.search_subjects(tokens)?)
+    }
+
+    /// Entry `index`, decoded.
+    pub fn entry(&self, index: u64) -> Result<pb::AuditEntry, NodeError> {
+        let bytes = self.lock()?.entry(index)?;
+        decode_entry(&bytes).map_err(|e| NodeError::Internal(format!("audit entry {index}: {e}")))
+    }
+
+    fn wake_indexer(&self) {
+        if let Some(indexer) = &self.indexer {
+            // A stopped indexer leaves the payload pending: the next search or start indexes it.
+            let _ = indexer.send(());
+        }
+    }
+
     fn append_disclosure(
         &self,
         logged: &Logged<AuthorisedQuery>,
@@ -381,6 +478,71 @@ impl AuditGate {
     ) -> Result<T, NodeError> {
         let mut log = self.lock()?;
         Ok(f(&mut log)?)
+    }
+}
+
+/// Starts the thread that fills the subject index from new payloads, a chunk at a time so an
+/// append never waits long for the lock; it runs once at once (payloads an earlier run left
+/// pending) and again after each wake-up. `None` if the thread cannot start: searches then
+/// index what they need themselves.
+fn start_indexer(log: Arc<Mutex<AuditLog>>) -> Option<mpsc::Sender<()>> {
+    let (wake, woken) = mpsc::channel::<()>();
+    let _ = wake.send(());
+    std::thread::Builder::new()
+        .name("audit-subject-index".into())
+        .spawn(move || {
+            while woken.recv().is_ok() {
+                while woken.try_recv().is_ok() {}
+                loop {
+                    let more = match log.lock() {
+                        Ok(log) => log.index_pending_payloads(),
+                        Err(_) => return,
+                    };
+                    match more {
+                        Ok(true) => continue,
+                        Ok(false) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not index audit payloads yet");
+                            break;
+                        }
+                    }
+                }
+            }
+        })
+        .ok()
+        .map(|_| wake)
+}
+
+/// The ERASURE entry for a retention sweep run by `actor` (the node at start-up, or an
+/// operator).
+fn erasure_entry(erasure: &Erasure, actor: pb::Actor) -> pb::AuditEntry {
+    pb::AuditEntry {
+        event_type: pb::EventType::Erasure as i32,
+        decision: pb::Decision::Allowed as i32,
+        rule: "policy.audit.payload_retention_days".into(),
+        reason: "payload retention ended".into(),
+        actor: Some(actor),
+        detail: format!(
+            "erased the payloads (subject tokens) of {} entries from entry {} to entry {} \
+             whose retention had ended; the entries themselves still verify",
+            erasure.count, erasure.first_index, erasure.last_index
+        ),
+        ..Default::default()
+    }
+}
+
+/// The actor of something done on the node itself: by the node (`operator` `None`), or by an
+/// operator at its command line.
+pub fn local_actor(member: &str, organisation: &str, operator: Option<&str>) -> pb::Actor {
+    pb::Actor {
+        member: member.to_string(),
+        auth_method: "local".into(),
+        requester: operator.map(|operator| pb::Requester {
+            officer_id: operator.to_string(),
+            role: "node operator".into(),
+            organisation: organisation.to_string(),
+        }),
+        ..Default::default()
     }
 }
 

@@ -18,6 +18,8 @@
 //!   sides of the relay protocol, the protected linked release.
 //! - [`policy`]: the deny-by-default policy and the check that makes an `AuthorisedQuery`.
 //! - [`request`]: peer authentication and envelope checks, typed step by step.
+//! - [`subject_tokens`]: node-local keyed tokens of the people a request concerned, for
+//!   subject search in the audit log.
 //! - [`gate`]: the audit gate: logs requests, refusals and disclosures; makes `Logged` queries.
 //! - [`state`]: what every handler shares.
 //! - [`service`]: the thin gRPC trait implementation and the common admission path.
@@ -48,3 +50,4 @@ pub mod server;
 pub mod service;
 pub mod state;
 pub mod witness;
+pub mod subject_tokens;

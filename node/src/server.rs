@@ -79,6 +79,9 @@ pub enum ServeError {
         /// What failed.
         problem: String,
     },
+    /// The subject-token key could not be read or made.
+    #[error("cannot open the subject-token key")]
+    SubjectTokenKey(#[from] crate::subject_tokens::KeyFileError),
     /// The public geography lookup could not be loaded.
     #[error("cannot load the geography lookup")]
     GeographyLookup(#[from] crate::dataset::geography::LookupError),
@@ -129,7 +132,8 @@ impl BoundNode {
             .map_err(|e| ServeError::StartEntry(format!("identity key: {e}")))?;
         let log = AuditLog::open(&log_path, &origin, settings.identity, Arc::clone(&clock))
             .map_err(|source| ServeError::AuditLog { path: log_path.clone(), source })?;
-        let audit = AuditGate::new(log, Arc::clone(&clock));
+        let audit =
+            AuditGate::new(log, Arc::clone(&clock), settings.policy.audit.payload_retention_days);
         audit
             .system_event(
                 pb::EventType::ServiceStart,
@@ -141,6 +145,22 @@ impl BoundNode {
                 ),
             )
             .map_err(|e| ServeError::StartEntry(e.to_string()))?;
+        let subject_tokens =
+            Arc::new(crate::subject_tokens::SubjectTokenKey::load_or_create(&settings.data_dir)?);
+        // The retention sweep: payloads whose retention ended while the node was down go now.
+        let node = crate::gate::local_actor(&settings.me.name, &settings.me.organisation, None);
+        if let Some((erasure, index)) = audit
+            .erase_expired_payloads(node)
+            .map_err(|e| ServeError::StartEntry(format!("payload retention sweep: {e}")))?
+        {
+            tracing::info!(
+                payloads = erasure.count,
+                first = erasure.first_index,
+                last = erasure.last_index,
+                entry = index,
+                "erased audit payloads whose retention ended"
+            );
+        }
 
         if let Some(path) = &settings.geography_lookup {
             load_geography_lookup(path, &settings.data_dir.join("datasets.db"))?;
@@ -173,6 +193,7 @@ impl BoundNode {
             audit,
             identity,
             sessions: Default::default(),
+            subject_tokens,
             danger_exact_linked_counts: settings.danger_exact_linked_counts,
         });
         let witness = node_witness(

@@ -15,6 +15,7 @@ mod demo_link;
 pub mod federation;
 pub mod linkage;
 pub mod node;
+pub mod node_audit;
 pub mod synth;
 pub mod witness;
 
@@ -117,6 +118,9 @@ pub enum NodeCommand {
     /// List the linkage models this node stored after calibration runs (versions, digests,
     /// m, u and weights per key type)
     Calibrations(calibrations::CalibrationsArgs),
+    /// The node's own audit log: search it for one person (logged), erase expired payloads
+    #[command(subcommand)]
+    Audit(node_audit::NodeAuditCommand),
 }
 
 /// `fedlink coordinator …`
@@ -247,6 +251,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Node(NodeCommand::Approvals(command)) => approvals::run(&command),
         Command::Node(NodeCommand::Calibrations(args)) => calibrations::run(&args),
+        Command::Node(NodeCommand::Audit(command)) => node_audit::run(&command),
         Command::Coordinator(CoordinatorCommand::Describe(args)) => {
             coordinator::describe(&args).await
         }

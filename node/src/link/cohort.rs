@@ -25,6 +25,8 @@ use crate::linkage::{
 use crate::policy::AuthorisedQuery;
 use crate::privacy::OsRandom;
 use crate::state::NodeState;
+use crate::subject_tokens::PendingTokens;
+use fedlink_proto::audit::payload::SubjectToken;
 
 /// Where A is.
 enum Phase {
@@ -48,6 +50,8 @@ pub struct CohortSession {
     digests: Vec<String>,
     /// Flag-back: the record id of each M1 tuple, in M1's order.
     rows_in_m1_order: Vec<String>,
+    /// Flag-back: the subject tokens of the cohort, for the entry that releases its flags.
+    flag_back_subjects: Vec<SubjectToken>,
 }
 
 impl CohortSession {
@@ -65,6 +69,7 @@ impl CohortSession {
             phase: Phase::Hello(handshake),
             digests: Vec::new(),
             rows_in_m1_order: Vec::new(),
+            flag_back_subjects: Vec::new(),
         })
     }
 
@@ -125,8 +130,11 @@ impl CohortSession {
     ) -> Result<pb::RelayMessage, StepError> {
         let plan = &self.plan;
         let mut timer = super::StepTimer::start("cohort M1");
-        let rows = read_side(state, plan)?;
+        let rows = std::sync::Arc::new(read_side(state, plan)?);
         timer.phase("read and cluster rows");
+        // The M1 entry names every person of the side (subject search, issue 7); their tokens
+        // are computed while the tuples are built and blinded.
+        let subjects = PendingTokens::start(&state.subject_tokens, &rows);
         let window = plan.window.as_ref();
         let layout = &plan.cohort_layout;
         let mut rng = OsRandom::new();
@@ -202,13 +210,18 @@ impl CohortSession {
             blinded.len(),
             hex(&sha256(&descriptor_bytes)),
         );
-        state.audit.disclose_linked(
+        let subjects = subjects.wait();
+        timer.phase("subject tokens");
+        if plan.request.kind == LinkKind::FlagBack {
+            self.flag_back_subjects = subjects.clone();
+        }
+        state.audit.disclose_linked_concerning(
             &self.logged,
             output,
             vec![channel.context().peer().to_string()],
             detail,
             &self.digests,
-            None,
+            subjects,
         )?;
         Ok(message)
     }
@@ -305,15 +318,20 @@ impl CohortSession {
             result.rows.len(),
             env.case_ref.clone().unwrap_or_default(),
         );
-        let result = pb::link_outcome::Result::Flags(result);
-        Ok(super::release_to_coordinator(
-            state,
+        // Person-level: the release entry names the whole flag-back cohort (every row gets a
+        // flag, 0 or 1), so a subject search finds it as well as M1.
+        let coordinator = env.coordinator.clone();
+        let subjects = std::mem::take(&mut self.flag_back_subjects);
+        let receipt = state.audit.disclose_linked_concerning(
             &self.logged,
             output,
+            vec![coordinator],
             detail,
             &self.digests,
-            result,
-        )?)
+            subjects,
+        )?;
+        let result = Some(pb::link_outcome::Result::Flags(result));
+        Ok(pb::LinkOutcome { result, receipt: Some(receipt) })
     }
 }
 

@@ -37,6 +37,8 @@ use crate::linkage::{
 use crate::policy::AuthorisedQuery;
 use crate::privacy::OsRandom;
 use crate::state::NodeState;
+use crate::subject_tokens::PendingTokens;
+use fedlink_proto::audit::payload::SubjectToken;
 
 /// How often a pending flag-back looks for the operator's decision.
 const APPROVAL_POLL: std::time::Duration = std::time::Duration::from_millis(250);
@@ -61,8 +63,8 @@ enum Phase {
 }
 
 /// B's own tuples for M2, blinded under its scalar and sorted (with its within-file statistics
-/// in a calibration run), or why they could not be.
-type OwnTuples = Result<(Vec<BlindedTuple>, Option<WithinFile>), StepError>;
+/// in a calibration run), and the subject tokens of its side; or why they could not be.
+type OwnTuples = Result<(Vec<BlindedTuple>, Option<WithinFile>, Vec<SubjectToken>), StepError>;
 
 /// B's session. No `Debug`: it holds the scalar.
 pub struct ComputingSession {
@@ -200,7 +202,7 @@ impl ComputingSession {
         timer.phase("check and reblind M1");
 
         let session_id = *env.session_id.as_bytes();
-        let (m2, within) = match self.own.take() {
+        let (m2, within, subjects) = match self.own.take() {
             Some(thread) => thread.join().map_err(|_| {
                 NodeError::Internal("the thread blinding this node's tuples panicked".into())
             })??,
@@ -226,13 +228,14 @@ impl ComputingSession {
             super::cohort::hex(&sha256(&m1.descriptor)),
             m2.len(),
         );
-        state.audit.disclose_linked(
+        // The M2 entry names every person of B's side (subject search, issue 7).
+        state.audit.disclose_linked_concerning(
             &self.logged,
             output,
             vec![peer],
             detail,
             &self.digests,
-            None,
+            subjects,
         )?;
         let after = AfterM2 {
             m1_len: cohort.len(),
@@ -504,6 +507,9 @@ fn own_tuples(
         // that of its earliest row within the reach.
         rows.retain(|row| row.event_date.is_some_and(|d| reach.contains(d)));
     }
+    // The side's people, as read for this query (after the reach), while the tuples are made.
+    let rows = std::sync::Arc::new(rows);
+    let subject_tokens = PendingTokens::start(&state.subject_tokens, &rows);
     let labelling =
         if plan.side.label_column.is_some() { Labelling::Column } else { Labelling::All };
     let subjects =
@@ -527,7 +533,9 @@ fn own_tuples(
     timer.phase("tuples");
     let blinded = blind_tuples(key, session_id, layout, tuples)?;
     timer.phase("blind and sort");
-    Ok((blinded, within))
+    let subjects = subject_tokens.wait();
+    timer.phase("subject tokens");
+    Ok((blinded, within, subjects))
 }
 
 fn protocol(rule: &'static str, problem: &str) -> StepError {

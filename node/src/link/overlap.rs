@@ -40,6 +40,8 @@ use crate::linkage::{
 use crate::policy::AuthorisedQuery;
 use crate::privacy::{DiscreteLaplace, OsRandom, Ratio};
 use crate::state::NodeState;
+use crate::subject_tokens::PendingTokens;
+use fedlink_proto::audit::payload::SubjectToken;
 
 /// One participant's session in an overlap. No `Debug`: it holds the scalar.
 pub struct OverlapSession {
@@ -163,7 +165,9 @@ impl OverlapSession {
     fn send_own_set(&mut self, state: &NodeState) -> Result<pb::RelayMessage, StepError> {
         let me = self.me(state).to_string();
         let plan = &self.plan;
-        let rows = read_side(state, plan)?;
+        let rows = std::sync::Arc::new(read_side(state, plan)?);
+        // The entry sending this node's own set names every person in it (subject search).
+        let people = PendingTokens::start(&state.subject_tokens, &rows);
         let subjects = cohort_subjects(&rows, &plan.selection, None, Labelling::All, &plan.labels)?;
         check_cap(plan, subjects.subjects.len())?;
         let classes = plan.labels.check_classes(subjects.subjects.iter().map(|s| &s.label))?;
@@ -185,7 +189,7 @@ impl OverlapSession {
             owner_min_cell: plan.rule.disclosure.min_cell,
             owner_epsilon_micro: epsilon_micro(plan)?,
         };
-        self.forward(state, &to, set, blinded.len())
+        self.forward(state, &to, set, blinded.len(), people.wait())
     }
 
     /// Takes one set: checks it is expected from its sender, applies this node's scalar and
@@ -254,16 +258,18 @@ impl OverlapSession {
             owner_min_cell: set.owner_min_cell,
             owner_epsilon_micro: set.owner_epsilon_micro,
         };
-        self.forward(state, &to, next, count).map(Some)
+        self.forward(state, &to, next, count, Vec::new()).map(Some)
     }
 
-    /// Seals a set to `to`, logging it first.
+    /// Seals a set to `to`, logging it first (with the subject tokens of this node's own set,
+    /// when it is that set).
     fn forward(
         &mut self,
         state: &NodeState,
         to: &str,
         set: pb::RingSet,
         tuples: usize,
+        subjects: Vec<SubjectToken>,
     ) -> Result<pb::RelayMessage, StepError> {
         let owner = set.owner.clone();
         let channel =
@@ -278,13 +284,14 @@ impl OverlapSession {
             ..Default::default()
         };
         let detail = format!("the set of {owner} ({tuples} tuples) sent on to {to}");
-        state.audit.disclose_linked(
+        let to = vec![to.to_string()];
+        state.audit.disclose_linked_concerning(
             &self.logged,
             output,
-            vec![to.to_string()],
+            to,
             detail,
             &self.digests,
-            None,
+            subjects,
         )?;
         Ok(message)
     }

@@ -8,6 +8,7 @@
 //! - [`checkpoint`]: C2SP signed-note checkpoints signed with Ed25519.
 //! - [`cosignature`]: witness cosignatures of checkpoints (C2SP tlog-cosignature v1, Ed25519).
 //! - [`entry`]: the exact bytes of one entry (`fedlink-audit/v1\n` ‖ canonical protobuf).
+//! - [`payload`]: an entry's erasable payload (subject tokens, detail) and its salted commitment.
 //! - [`budget`]: the differential-privacy budget ledger: balances, charges and their replay.
 //! - [`store`]: the SQLite-backed append-only log (the only module here that does I/O).
 //! - [`source`]: reading a log's stored parts, from a log file or an export bundle, alike.
@@ -26,6 +27,7 @@ pub mod checkpoint;
 pub mod cosignature;
 pub mod entry;
 pub mod merkle;
+pub mod payload;
 pub mod proof;
 pub mod source;
 pub mod store;

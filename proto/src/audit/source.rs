@@ -13,7 +13,7 @@ use crate::audit::budget::BudgetKey;
 use crate::audit::bundle::BundleSource;
 use crate::audit::merkle::{Hash, MemoryTree, TreeSource};
 use crate::audit::store::{FILE_FORMAT, StoreError, ledger::read_balances};
-use crate::audit::verify::{EntryProblem, LedgerProblem, VerifyError};
+use crate::audit::verify::{EntryProblem, LedgerProblem, PayloadReport, VerifyError};
 use crate::identity::PublicKey;
 
 /// What names a log: its origin and the key its checkpoints are signed with.
@@ -104,6 +104,12 @@ pub trait LogSource {
     /// Every witness cosignature the source keeps, by size then witness (not checked here:
     /// they are checked against the witnesses' keys by whoever knows them).
     fn cosignatures(&mut self) -> Result<Vec<StoredCosignature>, VerifyError>;
+    /// Checks the erasable payloads against the commitments of their entries and the subject
+    /// index against the payloads. A bundle carries no payloads (they never leave the node):
+    /// nothing to check.
+    fn check_payloads(&mut self) -> Result<PayloadReport, VerifyError> {
+        Ok(PayloadReport::default())
+    }
 }
 
 /// Opens `path` as a log file, or as an export bundle if it is a folder.
@@ -286,6 +292,10 @@ impl LogSource for FileSource {
             })
             .and_then(Iterator::collect);
         rows.map_err(|e| VerifyError::Read { path: self.path.clone(), source: e })
+    }
+
+    fn check_payloads(&mut self) -> Result<PayloadReport, VerifyError> {
+        crate::audit::verify::check_payloads(&self.conn, &self.path)
     }
 }
 

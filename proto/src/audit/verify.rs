@@ -10,6 +10,8 @@
 //! [`EntryCheck`]s, run on every entry after the core's own checks.
 
 mod ledger;
+mod payload;
+pub(crate) use payload::check_payloads;
 mod problems;
 
 use std::collections::BTreeMap;
@@ -26,6 +28,7 @@ use crate::identity::PublicKey;
 use crate::pb;
 
 pub use ledger::{LedgerProblem, LedgerReport};
+pub use payload::{PayloadProblem, PayloadReport};
 pub use problems::{CheckpointProblem, EntryProblem, KeySource, VerifyError, VerifyReport};
 
 /// A check run on every entry after the core's own (hash, decoding, index, origin, and the
@@ -102,6 +105,7 @@ pub fn verify_source(
     source.check_derived(&replay.tree)?;
     let recorded = source.recorded_balances()?;
     let ledger = ledger::check_ledger(recorded.as_ref(), &replay.replayed, replay.charges)?;
+    let payloads = source.check_payloads()?;
     Ok(VerifyReport {
         origin: replay.origin,
         size,
@@ -111,6 +115,7 @@ pub fn verify_source(
         first_time_ms: replay.times.map(|t| t.0),
         last_time_ms: replay.times.map(|t| t.1),
         ledger,
+        payloads,
     })
 }
 

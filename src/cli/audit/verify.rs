@@ -66,6 +66,7 @@ pub fn verify(args: &VerifyArgs) -> Result<Outcome> {
                 ),
             }
             println!("{}", report.ledger);
+            println!("{}", report.payloads);
             Ok(Outcome::Success)
         }
         Err(e) => {

@@ -44,6 +44,8 @@ pub struct VerifyReport {
     pub last_time_ms: Option<i64>,
     /// What the budget ledger's replay found.
     pub ledger: LedgerReport,
+    /// What the payload check found (a bundle carries no payloads: all zero).
+    pub payloads: crate::audit::verify::PayloadReport,
 }
 
 /// Why a log file failed verification. Wherever the fault can be pinned to an entry, the
@@ -94,6 +96,14 @@ pub enum VerifyError {
         path: PathBuf,
         /// SQLite's error.
         source: rusqlite::Error,
+    },
+    /// An entry's erasable payload, or the subject index, is not what the entry commits to.
+    #[error("entry {index}'s payload: {problem}")]
+    Payload {
+        /// The entry.
+        index: u64,
+        /// What is wrong.
+        problem: crate::audit::verify::PayloadProblem,
     },
     /// An export bundle is incomplete or one of its files cannot be read; faults in an entry
     /// or a checkpoint of a bundle are reported as `Entry` and `Checkpoint`, like a file's.
