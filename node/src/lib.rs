@@ -49,5 +49,5 @@ pub mod request;
 pub mod server;
 pub mod service;
 pub mod state;
-pub mod witness;
 pub mod subject_tokens;
+pub mod witness;
