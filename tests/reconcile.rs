@@ -112,6 +112,20 @@ fn rebuild(
             log.append(entry, claim).expect("append");
         }
     }
+    drop(log);
+    // The erasable payloads (subject tokens) the kept entries commit to come along unchanged.
+    let rebuilt = rusqlite::Connection::open(dst).expect("open rebuilt");
+    rebuilt.execute("ATTACH DATABASE ?1 AS src", [src.to_str().expect("utf8")]).expect("attach");
+    let keep = i64::try_from(keep).expect("keep");
+    rebuilt
+        .execute("INSERT INTO payload SELECT * FROM src.payload WHERE idx < ?1", [keep])
+        .expect("payloads");
+    rebuilt
+        .execute(
+            "INSERT INTO payload_subject SELECT * FROM src.payload_subject WHERE idx < ?1",
+            [keep],
+        )
+        .expect("subject index");
 }
 
 /// The members' log files of one auditor's case.

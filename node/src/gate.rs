@@ -488,12 +488,16 @@ impl AuditGate {
 fn start_indexer(log: Arc<Mutex<AuditLog>>) -> Option<mpsc::Sender<()>> {
     let (wake, woken) = mpsc::channel::<()>();
     let _ = wake.send(());
+    // A weak handle: when the gate is dropped at shutdown the log closes at once (SQLite then
+    // checkpoints its WAL into audit.db), rather than when this thread next wakes.
+    let log = Arc::downgrade(&log);
     std::thread::Builder::new()
         .name("audit-subject-index".into())
         .spawn(move || {
             while woken.recv().is_ok() {
                 while woken.try_recv().is_ok() {}
                 loop {
+                    let Some(log) = log.upgrade() else { return };
                     let more = match log.lock() {
                         Ok(log) => log.index_pending_payloads(),
                         Err(_) => return,
