@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use fedlink_coordinator::receipts::ReceiptStore;
-use fedlink_coordinator::reconcile::{Inputs, load_log, reconcile, render_jsonl, render_text};
+use fedlink_coordinator::reconcile::{
+    Inputs, Report, load_log, reconcile, render_jsonl, render_text,
+};
 use fedlink_proto::federation::Federation;
 
 use super::export::RECEIPTS;
@@ -70,7 +72,28 @@ fn log_file(path: &Path) -> Result<PathBuf> {
 
 /// Runs `reconcile`: exit 0 when clean, 1 with findings.
 pub fn run(args: &ReconcileArgs) -> Result<Outcome> {
-    let federation = match &args.federation {
+    let report = reconcile_logs(
+        &args.coordinator,
+        args.receipts.as_deref(),
+        &args.nodes,
+        args.federation.as_deref(),
+    )?;
+    match args.format {
+        ReconcileFormat::Text => print!("{}", render_text(&report)),
+        ReconcileFormat::Jsonl => print!("{}", render_jsonl(&report)),
+    }
+    Ok(if report.is_clean() { Outcome::Success } else { Outcome::CheckFailed })
+}
+
+/// Loads the coordinator's log (with its receipt store, given or found beside it or in its
+/// bundle) and every node's log, pinned to `federation`'s keys when given, and reconciles them.
+pub fn reconcile_logs(
+    coordinator: &Path,
+    receipts: Option<&Path>,
+    nodes: &[PathBuf],
+    federation: Option<&Path>,
+) -> Result<Report> {
+    let federation = match federation {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
@@ -81,9 +104,9 @@ pub fn run(args: &ReconcileArgs) -> Result<Outcome> {
         }
         None => None,
     };
-    let coordinator_log = log_file(&args.coordinator)?;
+    let coordinator_log = log_file(coordinator)?;
     let coordinator = load_log(&coordinator_log, federation.as_ref())?;
-    let receipts_path = args.receipts.clone().or_else(|| {
+    let receipts_path = receipts.map(Path::to_path_buf).or_else(|| {
         let beside = if coordinator_log.is_dir() {
             coordinator_log.join(RECEIPTS)
         } else {
@@ -104,15 +127,9 @@ pub fn run(args: &ReconcileArgs) -> Result<Outcome> {
         }
         None => None,
     };
-    let nodes = args
-        .nodes
+    let nodes = nodes
         .iter()
         .map(|path| Ok(load_log(&log_file(path)?, federation.as_ref())?))
         .collect::<Result<Vec<_>>>()?;
-    let report = reconcile(&Inputs { coordinator, receipts, nodes, federation })?;
-    match args.format {
-        ReconcileFormat::Text => print!("{}", render_text(&report)),
-        ReconcileFormat::Jsonl => print!("{}", render_jsonl(&report)),
-    }
-    Ok(if report.is_clean() { Outcome::Success } else { Outcome::CheckFailed })
+    Ok(reconcile(&Inputs { coordinator, receipts, nodes, federation })?)
 }
