@@ -15,6 +15,7 @@
 //! - [`query_file`]: repeatable TOML query files and the shared query terms of the CLI.
 //! - [`run`]: the `run` command: every query of a file, then its combines.
 //! - [`link`]: the `link` command: one linked query, relayed blind between its nodes.
+//! - [`report`]: the analytical report: catalogue, run, model, CSV, manifest.
 //! - [`grid`]: aligned text and CSV lines for the renderers.
 //! - [`error`]: the coordinator's error type.
 
@@ -32,5 +33,6 @@ pub mod link;
 pub mod outcome;
 pub mod query_file;
 pub mod receipts;
+pub mod report;
 pub mod run;
 pub mod table;
