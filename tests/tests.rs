@@ -15,6 +15,9 @@ mod import;
 // The audit log under attack: tampering is found and named.
 mod audit;
 
+// SIGKILL mid-burst, again and again: the log verifies and keeps every delivered entry.
+mod crash;
+
 // The command line: help texts and exit codes.
 mod cli;
 

@@ -270,6 +270,14 @@ impl NodeProcess {
         }
     }
 
+    /// Sends SIGKILL and reaps the process: a crash, with no chance to finish anything.
+    pub fn kill_hard(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// What the node wrote to stderr.
     pub fn stderr(&self) -> String {
         read(&self.stderr_path)

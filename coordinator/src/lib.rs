@@ -17,6 +17,7 @@
 //! - [`link`]: the `link` command: one linked query, relayed blind between its nodes.
 //! - [`report`]: the analytical report: catalogue, run, model, CSV, manifest.
 //! - [`grid`]: aligned text and CSV lines for the renderers.
+//! - [`html`]: self-contained HTML pages, tables and inline SVG charts for reports.
 //! - [`error`]: the coordinator's error type.
 
 #![forbid(unsafe_code)]
@@ -29,6 +30,7 @@ pub mod coordinator;
 pub mod describe;
 pub mod error;
 pub mod grid;
+pub mod html;
 pub mod link;
 pub mod outcome;
 pub mod query_file;
