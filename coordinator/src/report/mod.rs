@@ -15,12 +15,14 @@
 //! - [`model`]: the report as data: sections, tables, cells with their queries, receipts.
 //! - [`tables`]: released tables as report tables (cross-tabs, changes, trends, groups).
 //! - [`build`]: from a run to the model.
+//! - [`html`]: the self-contained HTML page (uses [`crate::html`]).
 //! - [`write`]: the output folder: CSVs, `manifest.json`, the restricted annex.
 //! - [`compare`]: what changed since the previous run's manifest and tables.
 
 pub mod build;
 pub mod catalogue;
 pub mod compare;
+pub mod html;
 pub mod model;
 pub mod period;
 pub mod plan;
