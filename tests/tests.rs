@@ -44,3 +44,7 @@ mod calibration;
 
 // Person-linkage accuracy on a small synthetic county: the issue 6 thresholds and the decoys.
 mod linkage_accuracy;
+
+// The analytical report: every section, nothing in the suppressed range, every number traced to
+// a receipt, a partner down named, a self-contained page, a rendering in headless Chromium.
+mod report;

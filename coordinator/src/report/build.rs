@@ -30,7 +30,7 @@ use super::model::{
 use super::plan::{Plan, PlannedQuery, Variant};
 use super::run::{Execution, StepOutcome};
 use super::tables::{
-    LinkRow, change_table, combined_table, link_group_table, linkage_tables, released_table,
+    LinkRow, change_table, screened_table, combined_table, link_group_table, linkage_tables, released_table,
     trend_table,
 };
 
@@ -301,6 +301,21 @@ pub fn build(
                     }
                     if agg.restricted {
                         queries[q].restricted = true;
+                        if let Some(least) = agg.keep_at_least {
+                            let mut runs = vec![(table, q)];
+                            let mut labels = vec![main_period.clone()];
+                            for n in 1..=agg.history {
+                                if let Some((t, qh)) = aggregate_answer(&item.id, Variant::History(n)) {
+                                    runs.push((t, qh));
+                                    labels.push(execution.steps[qh].step.period_label.clone());
+                                    queries[qh].restricted = true;
+                                }
+                            }
+                            labels.reverse();
+                            made = screened_table(&item.id, &title, &labels.join(" + "), &runs, least)
+                                .into_iter()
+                                .collect();
+                        }
                         for t in made {
                             restricted.push(RestrictedOut {
                                 id: t.id.clone(),
@@ -484,7 +499,7 @@ pub fn build(
     fill_linkage_quality(&mut sections, &linked_for_quality, execution);
 
     let partners = partners(execution);
-    let disclosure = disclosure_rules(execution);
+    let disclosure = disclosure_rules(execution, &queries);
     let period_label = plan.period.label();
     let previous = plan.period.back(1);
     let mut report = Report {
@@ -669,8 +684,9 @@ fn partners(execution: &Execution) -> Vec<Partner> {
         .collect()
 }
 
-/// The distinct disclosure rule sets each node applied to what it released in this run.
-fn disclosure_rules(execution: &Execution) -> Vec<DisclosureRule> {
+/// The distinct disclosure rule sets each node applied to what it released in this run for the
+/// report's body (the restricted annex's police-only rules are not the body's).
+fn disclosure_rules(execution: &Execution, queries: &[QueryRecord]) -> Vec<DisclosureRule> {
     let mut out: Vec<DisclosureRule> = Vec::new();
     let mut add = |table: &ReleasedTable| {
         let rule = DisclosureRule {
@@ -682,7 +698,10 @@ fn disclosure_rules(execution: &Execution) -> Vec<DisclosureRule> {
             out.push(rule);
         }
     };
-    for step in &execution.steps {
+    for (step, record) in execution.steps.iter().zip(queries) {
+        if record.restricted {
+            continue;
+        }
         match &step.outcome {
             StepOutcome::Aggregate(Outcome::Answered { answer, .. }) => add(answer),
             StepOutcome::Link(run) => {

@@ -140,6 +140,8 @@ pub struct AggregateItem {
     pub chart: Chart,
     /// Whether it is police-only detail: it goes to the restricted annex, not the body.
     pub restricted: bool,
+    /// For a restricted screening table: keep only cells of at least this count, one row each.
+    pub keep_at_least: Option<u64>,
 }
 
 /// A template, or a shaped query.
@@ -308,6 +310,7 @@ struct RawItem {
     period: Option<String>,
     compare: Option<String>,
     history: Option<u32>,
+    keep_at_least: Option<u64>,
     // link
     query: Option<toml::Table>,
     group: Option<String>,
@@ -325,7 +328,7 @@ struct RawItem {
 impl RawItem {
     /// The keys given, by name, for refusing those a kind does not take.
     fn given(&self) -> Vec<&'static str> {
-        let keys: [(&'static str, bool); 22] = [
+        let keys: [(&'static str, bool); 23] = [
             ("chart", self.chart.is_some()),
             ("restricted", self.restricted.is_some()),
             ("purpose", self.purpose.is_some()),
@@ -339,6 +342,7 @@ impl RawItem {
             ("period", self.period.is_some()),
             ("compare", self.compare.is_some()),
             ("history", self.history.is_some()),
+            ("keep_at_least", self.keep_at_least.is_some()),
             ("query", self.query.is_some()),
             ("group", self.group.is_some()),
             ("row", self.row.is_some()),
@@ -370,6 +374,7 @@ fn allowed(kind: RawKind) -> &'static [&'static str] {
             "period",
             "compare",
             "history",
+            "keep_at_least",
         ],
         RawKind::Link => &["chart", "restricted", "purpose", "query", "group", "row"],
         RawKind::Combine => &["chart", "items", "on", "rate_per", "rank"],
@@ -630,6 +635,13 @@ fn item(
             if matches!(chart, Chart::Ranked | Chart::Upset) {
                 return Err(fail("chart", "ranked is for combines, upset for overlaps".into()));
             }
+            let restricted = raw.restricted.unwrap_or(false);
+            if raw.keep_at_least.is_some() && !restricted {
+                return Err(fail(
+                    "keep_at_least",
+                    "only for a restricted screening table (restricted = true)".into(),
+                ));
+            }
             ItemBody::Aggregate(AggregateItem {
                 node,
                 purpose: raw.purpose,
@@ -638,7 +650,8 @@ fn item(
                 compare,
                 history,
                 chart,
-                restricted: raw.restricted.unwrap_or(false),
+                restricted,
+                keep_at_least: raw.keep_at_least,
             })
         }
         RawKind::Link => {

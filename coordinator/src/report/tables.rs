@@ -4,8 +4,6 @@
 //! node released (or a difference, sum or rate of released values, never of a suppressed one),
 //! and every cell names the query it came from.
 
-use std::collections::BTreeSet;
-
 use crate::combine::{Combined, CombinedTable};
 use crate::link::result::LinkedRelease;
 use crate::table::{Released, ReleasedTable};
@@ -445,7 +443,56 @@ pub fn linkage_tables(rows: &[(String, &LinkedRelease, usize)]) -> (Table, Table
     )
 }
 
-/// The distinct levels of a table's dimensions, for checks.
-pub fn levels(table: &ReleasedTable) -> BTreeSet<String> {
-    table.dimensions().iter().flat_map(|d| d.levels().iter().cloned()).collect()
+/// A screening view of exact (police-only) tables of the same shape, one per period: their
+/// counts summed over the periods, one row per combination of levels whose sum is at least
+/// `least`, largest first. A suppressed cell (there should be none in an exact table) leaves
+/// its combination out rather than being counted as anything.
+pub fn screened_table(
+    id: &str,
+    title: &str,
+    period_label: &str,
+    runs: &[(&ReleasedTable, usize)],
+    least: u64,
+) -> Option<Table> {
+    let first = runs.first()?.0;
+    let mut columns: Vec<Column> =
+        first.dimensions().iter().map(|d| column(heading(d.name()), ColumnKind::Label)).collect();
+    columns.push(column("count", ColumnKind::Count));
+    let mut sums: std::collections::BTreeMap<Vec<String>, Option<u64>> = Default::default();
+    for (table, _) in runs {
+        for (levels, value) in table.rows() {
+            let key: Vec<String> = levels.into_iter().map(String::from).collect();
+            let entry = sums.entry(key).or_insert(Some(0));
+            *entry = match (*entry, value) {
+                (Some(sum), Released::Count(n)) => Some(sum + n),
+                _ => None,
+            };
+        }
+    }
+    let mut kept: Vec<(Vec<String>, u64)> = sums
+        .into_iter()
+        .filter_map(|(levels, sum)| sum.filter(|&n| n >= least).map(|n| (levels, n)))
+        .collect();
+    kept.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let from: Vec<usize> = runs.iter().map(|(_, q)| *q).collect();
+    let rows = kept
+        .into_iter()
+        .map(|(levels, n)| {
+            let mut row: Vec<Cell> = levels.into_iter().map(Cell::label).collect();
+            row.push(Cell::of(Value::Count(n), from.clone()));
+            row
+        })
+        .collect();
+    Some(Table {
+        id: id.to_string(),
+        title: title.to_string(),
+        period_label: period_label.to_string(),
+        columns,
+        rows,
+        chart: Chart::None,
+        notes: vec![format!(
+            "Exact counts of police records (police only). Only combinations of {least} or more \
+             over the periods shown are listed."
+        )],
+    })
 }
