@@ -146,7 +146,11 @@ fn every_number_traces_through_the_manifest_to_a_receipt_in_the_logs() {
                 .get(usize::try_from(leaf).expect("index"))
                 .unwrap_or_else(|| panic!("{name}: {node}'s log has no entry {leaf}"));
             let logged = entry.query.as_ref().map(|q| q.query_id.clone()).unwrap_or_default();
-            assert_eq!(logged, id.as_bytes().to_vec(), "{name}: {node}'s entry {leaf} is another query's");
+            assert_eq!(
+                logged,
+                id.as_bytes().to_vec(),
+                "{name}: {node}'s entry {leaf} is another query's"
+            );
             assert!(receipt["checkpoint_size"].as_u64().expect("size") > leaf);
         }
         for cell in cells {
@@ -166,8 +170,8 @@ fn every_number_traces_through_the_manifest_to_a_receipt_in_the_logs() {
             .iter()
             .map(|c| c["kind"].as_str().expect("kind"))
             .collect();
-        let mut reader =
-            csv::Reader::from_path(report.join(table["file"].as_str().expect("file"))).expect("csv");
+        let mut reader = csv::Reader::from_path(report.join(table["file"].as_str().expect("file")))
+            .expect("csv");
         for (r, record) in reader.records().enumerate() {
             for (c, value) in record.expect("row").iter().enumerate() {
                 let numeric = matches!(kinds[c], "count" | "rate" | "change" | "rank");
@@ -213,7 +217,11 @@ fn the_page_is_well_formed_self_contained_and_keeps_restricted_results_out() {
         let file = restricted["file"].as_str().expect("file");
         assert!(file.starts_with("restricted/"), "{file}");
         assert!(
-            manifest["tables"].as_array().expect("tables").iter().all(|t| t["id"] != restricted["id"]),
+            manifest["tables"]
+                .as_array()
+                .expect("tables")
+                .iter()
+                .all(|t| t["id"] != restricted["id"]),
             "a restricted result is listed as a body table"
         );
     }
@@ -251,18 +259,18 @@ fn a_partner_down_is_named_and_the_rest_of_the_report_completes() {
     let sections = manifest["sections"].as_array().expect("sections");
     let screening = sections.iter().find(|s| s["id"] == "screening").expect("screening");
     assert!(
-        screening["unavailable"]
-            .as_array()
-            .expect("unavailable")
-            .iter()
-            .any(|u| u.as_str().is_some_and(|u| u.starts_with("partner council-west unavailable: "))),
+        screening["unavailable"].as_array().expect("unavailable").iter().any(|u| u
+            .as_str()
+            .is_some_and(|u| u.starts_with("partner council-west unavailable: "))),
         "{screening}"
     );
     let queries = manifest["queries"].as_array().expect("queries");
     for q in queries {
-        let to_west = q["nodes"].as_array().expect("nodes").iter().any(|n| {
-            n.as_str().is_some_and(|n| n.starts_with("council-west"))
-        });
+        let to_west = q["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.starts_with("council-west")));
         if to_west {
             assert_eq!(q["status"], "skipped", "{}", q["name"]);
         }
@@ -290,14 +298,17 @@ fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
     if bytes.len() < 24 || &bytes[..8] != b"\x89PNG\r\n\x1a\n" || &bytes[12..16] != b"IHDR" {
         return None;
     }
-    let word = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let word =
+        |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     Some((word(16), word(20)))
 }
 
 #[test]
 fn the_report_renders_in_headless_chromium() {
     let Some(chromium) = chromium() else {
-        eprintln!("skipped rendering: no chromium on this machine (.ci/run installs it where it can)");
+        eprintln!(
+            "skipped rendering: no chromium on this machine (.ci/run installs it where it can)"
+        );
         return;
     };
     let dir = demo();
@@ -356,5 +367,7 @@ fn a_catalogue_mistake_is_refused_naming_its_section_item_and_key() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--period: \"last year\" is not a period"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--period: \"last year\" is not a period")
+    );
 }

@@ -40,14 +40,9 @@ pub async fn calibrate(dir: &Path, coordinator: &Coordinator) -> Result<bool> {
     }
     let query = LinkQuery::load(&links_dir.join("calibrate.toml"), None)?;
     let started = std::time::Instant::now();
-    let run = run_link(
-        coordinator,
-        &query,
-        &QueryOverrides::default(),
-        &LinkOptions::default(),
-        None,
-    )
-    .await;
+    let run =
+        run_link(coordinator, &query, &QueryOverrides::default(), &LinkOptions::default(), None)
+            .await;
     let stored = run.parts.iter().find_map(|p| match &p.status {
         fedlink_coordinator::link::PartStatus::Done {
             answer: fedlink_coordinator::link::result::PartAnswer::Calibrated(c),

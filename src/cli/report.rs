@@ -66,7 +66,8 @@ pub struct ReportArgs {
 
 /// Reads `30m`, `12h`, `1d`, `7d`.
 fn parse_interval(text: &str) -> Result<Duration, String> {
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let (number, unit) =
+        text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
     let n: u64 = number.parse().map_err(|_| format!("{text:?}: a number then m, h or d"))?;
     let seconds = match unit {
         "m" => 60,
@@ -196,9 +197,9 @@ pub async fn run(args: &ReportArgs) -> Result<Outcome> {
 
 fn humanise(d: Duration) -> String {
     let s = d.as_secs();
-    if s % 86_400 == 0 {
+    if s.is_multiple_of(86_400) {
         format!("{} d", s / 86_400)
-    } else if s % 3600 == 0 {
+    } else if s.is_multiple_of(3600) {
         format!("{} h", s / 3600)
     } else {
         format!("{} min", s / 60)

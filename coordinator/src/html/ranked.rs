@@ -80,8 +80,10 @@ impl RankedTable {
         let mut ordered: Vec<&RankedRow> = self.rows.iter().collect();
         ordered.sort_by_key(|r| r.rank.unwrap_or(usize::MAX));
         for row in ordered {
-            let mut cells =
-                vec![row.rank.map_or(Cell::Missing, |r| Cell::Count(r as u64)), Cell::text(&row.code)];
+            let mut cells = vec![
+                row.rank.map_or(Cell::Missing, |r| Cell::Count(r as u64)),
+                Cell::text(&row.code),
+            ];
             if has_names {
                 cells.push(Cell::text(row.name.clone().unwrap_or_default()));
             }

@@ -209,7 +209,8 @@ impl UpsetChart {
              people known to exactly that combination.",
         );
         if columns.iter().any(|c| c.value.is_none()) {
-            caption.push_text(" Columns marked “suppressed” were withheld: small counts, not zero.");
+            caption
+                .push_text(" Columns marked “suppressed” were withheld: small counts, not zero.");
         }
         let mut figure = svg;
         figure.push(Html::element("figcaption", &[], caption));

@@ -30,8 +30,8 @@ use super::model::{
 use super::plan::{Plan, PlannedQuery, Variant};
 use super::run::{Execution, StepOutcome};
 use super::tables::{
-    LinkRow, change_table, screened_table, combined_table, link_group_table, linkage_tables, released_table,
-    trend_table,
+    LinkRow, change_table, combined_table, link_group_table, linkage_table, released_table,
+    screened_table, trend_table,
 };
 
 /// Milliseconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -129,7 +129,7 @@ fn record(step: &super::run::Executed) -> QueryRecord {
     match &step.outcome {
         StepOutcome::Aggregate(outcome) => {
             let node = step.step.query.nodes().pop().unwrap_or_default();
-            match outcome {
+            match outcome.as_ref() {
                 Outcome::Answered { answer, receipt, query_id: id } => {
                     receipts.push(receipt_ref(&node, "answering", receipt));
                     rules = answer.applied_rules().to_vec();
@@ -212,7 +212,10 @@ pub fn build(
     let aggregate_answer = |item: &str, variant: Variant| -> Option<(&ReleasedTable, usize)> {
         let &i = index.get(&(item.to_string(), variant))?;
         match &execution.steps[i].outcome {
-            StepOutcome::Aggregate(Outcome::Answered { answer, .. }) => Some((answer, i)),
+            StepOutcome::Aggregate(outcome) => match outcome.as_ref() {
+                Outcome::Answered { answer, .. } => Some((answer, i)),
+                _ => None,
+            },
             _ => None,
         }
     };
@@ -305,16 +308,19 @@ pub fn build(
                             let mut runs = vec![(table, q)];
                             let mut labels = vec![main_period.clone()];
                             for n in 1..=agg.history {
-                                if let Some((t, qh)) = aggregate_answer(&item.id, Variant::History(n)) {
+                                if let Some((t, qh)) =
+                                    aggregate_answer(&item.id, Variant::History(n))
+                                {
                                     runs.push((t, qh));
                                     labels.push(execution.steps[qh].step.period_label.clone());
                                     queries[qh].restricted = true;
                                 }
                             }
                             labels.reverse();
-                            made = screened_table(&item.id, &title, &labels.join(" + "), &runs, least)
-                                .into_iter()
-                                .collect();
+                            made =
+                                screened_table(&item.id, &title, &labels.join(" + "), &runs, least)
+                                    .into_iter()
+                                    .collect();
                         }
                         for t in made {
                             restricted.push(RestrictedOut {
@@ -349,7 +355,7 @@ pub fn build(
                         continue;
                     }
                     if run.release().is_some() {
-                        linked_for_quality.push((title.clone(), q));
+                        linked_for_quality.push((item.id.clone(), q));
                     }
                     if let Some(group) = &link.group {
                         if emitted_groups.contains(group) {
@@ -378,6 +384,7 @@ pub fn build(
                                     }
                                     rows.push(LinkRow {
                                         label,
+                                        labelled: cohort_labelled(&run.query),
                                         release: run.release().map(|r| (&r.table, q)),
                                         status: match run.release() {
                                             Some(_) => format!("counted over {period}"),
@@ -387,6 +394,7 @@ pub fn build(
                                 }
                                 None => rows.push(LinkRow {
                                     label,
+                                    labelled: false,
                                     release: None,
                                     status: problems_of(&member.id, Variant::Main).join("; "),
                                 }),
@@ -554,21 +562,26 @@ fn fill_linkage_quality(
         else {
             continue;
         };
-        let (passes, model) = linkage_tables(&rows);
-        let mut replacement = Vec::new();
-        if rows.is_empty() {
-            replacement.push(Block::Unavailable {
+        let replacement = if rows.is_empty() {
+            vec![Block::Unavailable {
                 title: "Linkage quality".into(),
                 reason: "no linked count answered in this run".into(),
-            });
+            }]
         } else {
-            replacement.push(Block::Table(passes));
-            if !model.rows.is_empty() {
-                replacement.push(Block::Table(model));
-            }
-        }
+            vec![Block::Table(linkage_table(&rows))]
+        };
         section.blocks.splice(at..=at, replacement);
     }
+}
+
+/// Whether a linked query's cohort is labelled by a column (rather than the one class `all`).
+fn cohort_labelled(query: &crate::link::query::LinkQuery) -> bool {
+    query
+        .schedule
+        .iter()
+        .find(|(_, role)| *role == fedlink_proto::envelope::NodeRole::Cohort)
+        .and_then(|(member, _)| query.request.sides.iter().find(|s| &s.member == member))
+        .is_some_and(|side| side.label_column.is_some())
 }
 
 /// A flag-back's flags into the restricted annex; the body says only that they went there.
@@ -627,13 +640,16 @@ fn section_unavailable(section: &str, execution: &Execution) -> Vec<String> {
     for step in execution.steps.iter().filter(|s| s.step.section == section) {
         let found: Vec<String> = match &step.outcome {
             StepOutcome::Skipped(reason) => vec![reason.clone()],
-            StepOutcome::Aggregate(Outcome::Down(why)) => step
-                .step
-                .query
-                .nodes()
-                .into_iter()
-                .map(|n| format!("partner {n} unavailable: {why}"))
-                .collect(),
+            StepOutcome::Aggregate(outcome) => match outcome.as_ref() {
+                Outcome::Down(why) => step
+                    .step
+                    .query
+                    .nodes()
+                    .into_iter()
+                    .map(|n| format!("partner {n} unavailable: {why}"))
+                    .collect(),
+                _ => Vec::new(),
+            },
             StepOutcome::Link(run) => run
                 .parts
                 .iter()
@@ -644,7 +660,6 @@ fn section_unavailable(section: &str, execution: &Execution) -> Vec<String> {
                     _ => None,
                 })
                 .collect(),
-            _ => Vec::new(),
         };
         for line in found {
             if !lines.contains(&line) {
@@ -703,7 +718,11 @@ fn disclosure_rules(execution: &Execution, queries: &[QueryRecord]) -> Vec<Discl
             continue;
         }
         match &step.outcome {
-            StepOutcome::Aggregate(Outcome::Answered { answer, .. }) => add(answer),
+            StepOutcome::Aggregate(outcome) => {
+                if let Outcome::Answered { answer, .. } = outcome.as_ref() {
+                    add(answer);
+                }
+            }
             StepOutcome::Link(run) => {
                 if let Some(release) = run.release() {
                     add(&release.table);

@@ -4,7 +4,9 @@
 //! not be computed and why, and which partner was unavailable; then the queries and receipts.
 //! Suppressed cells read "suppressed", never 0. Restricted results are only mentioned.
 
-use crate::html::markup::{CalloutKind, Html, bullet_list, callout, code, key_facts, note, paragraph};
+use crate::html::markup::{
+    CalloutKind, Html, bullet_list, callout, code, key_facts, note, paragraph,
+};
 use crate::html::ranked::{RankedRow, RankedTable};
 use crate::html::table::{Cell as HtmlCell, Column as HtmlColumn, Table as HtmlTable};
 use crate::html::upset::UpsetChart;
@@ -53,18 +55,14 @@ fn alerts(report: &Report) -> Html {
         .map(|p| Html::text(&format!("partner {} unavailable: {}", p.name, p.status)))
         .collect();
     if !down.is_empty() {
-        out.push(callout(
-            CalloutKind::Warning,
-            "Not every partner could be asked",
-            {
-                let mut body = bullet_list(down);
-                body.push(paragraph(
-                    "The sections that needed them say so; everything else in the report \
+        out.push(callout(CalloutKind::Warning, "Not every partner could be asked", {
+            let mut body = bullet_list(down);
+            body.push(paragraph(
+                "The sections that needed them say so; everything else in the report \
                      was computed from the partners that answered.",
-                ));
-                body
-            },
-        ));
+            ));
+            body
+        }));
     }
     if !report.restricted.is_empty() {
         out.push(callout(
@@ -111,7 +109,11 @@ fn header(report: &Report, period: &str) -> Section {
             HtmlCell::text(&p.name),
             HtmlCell::text(&p.organisation),
             HtmlCell::text(&p.status),
-            if datasets.is_empty() { HtmlCell::Missing } else { HtmlCell::text(datasets.join(", ")) },
+            if datasets.is_empty() {
+                HtmlCell::Missing
+            } else {
+                HtmlCell::text(datasets.join(", "))
+            },
             p.as_at.as_ref().map_or(HtmlCell::Missing, HtmlCell::text),
             p.receipt.as_ref().map_or(HtmlCell::Missing, |r| {
                 HtmlCell::text(format!("entry {} of {}", r.leaf_index, r.checkpoint_size))
@@ -272,7 +274,9 @@ fn chart_html(table: &Table) -> Option<Html> {
                 .map(|&i| {
                     Series::new(
                         table.columns[i].name.clone(),
-                        rows.iter().map(|r| r.get(i).and_then(|c| count_of(&c.value)).flatten()).collect(),
+                        rows.iter()
+                            .map(|r| r.get(i).and_then(|c| count_of(&c.value)).flatten())
+                            .collect(),
                     )
                 })
                 .collect();
@@ -389,7 +393,10 @@ fn ranked_html(table: &Table, caption: &str) -> Html {
                 },
                 code: label_of(r),
                 name: value(name).map(Value::text).filter(|t| !t.is_empty()),
-                values: value_cols.iter().map(|&i| r.get(i).map_or(HtmlCell::Missing, |c| html_cell(&c.value))).collect(),
+                values: value_cols
+                    .iter()
+                    .map(|&i| r.get(i).map_or(HtmlCell::Missing, |c| html_cell(&c.value)))
+                    .collect(),
                 rate: match value(rate) {
                     Some(Value::Rate(x)) => Some(*x),
                     _ => None,

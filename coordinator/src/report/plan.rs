@@ -174,7 +174,10 @@ pub fn plan(
                         };
                         let which = PeriodRef::parse(text)
                             .map_err(|e| fail(format!("`query.side[{}].period`: {e}", i + 1)))?;
-                        labels.push(which.describe(&period));
+                        let label = which.describe(&period);
+                        if !labels.contains(&label) {
+                            labels.push(label);
+                        }
                         side.insert(
                             "period".into(),
                             toml::Value::String(which.resolve(&period).to_string()),

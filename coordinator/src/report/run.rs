@@ -19,7 +19,7 @@ use super::plan::{Plan, PlannedQuery, Step};
 #[derive(Debug)]
 pub enum StepOutcome {
     /// An aggregate query's outcome.
-    Aggregate(AggregateOutcome),
+    Aggregate(Box<AggregateOutcome>),
     /// A linked query's run.
     Link(Box<LinkRun>),
     /// Not sent, and why (a partner known to be down).
@@ -30,11 +30,13 @@ impl StepOutcome {
     /// `answered`, `refused`, `down`, `not_sent`, `untrusted`, `failed` or `skipped`.
     pub fn status(&self) -> &'static str {
         match self {
-            StepOutcome::Aggregate(Outcome::Answered { .. }) => "answered",
-            StepOutcome::Aggregate(Outcome::Refused { .. }) => "refused",
-            StepOutcome::Aggregate(Outcome::Down(_)) => "down",
-            StepOutcome::Aggregate(Outcome::NotSent(_)) => "not_sent",
-            StepOutcome::Aggregate(Outcome::Untrusted(_)) => "untrusted",
+            StepOutcome::Aggregate(outcome) => match outcome.as_ref() {
+                Outcome::Answered { .. } => "answered",
+                Outcome::Refused { .. } => "refused",
+                Outcome::Down(_) => "down",
+                Outcome::NotSent(_) => "not_sent",
+                Outcome::Untrusted(_) => "untrusted",
+            },
             StepOutcome::Link(run) if run.ok() => "answered",
             StepOutcome::Link(_) => "failed",
             StepOutcome::Skipped(_) => "skipped",
@@ -188,9 +190,9 @@ pub async fn execute(
                 let overrides =
                     QueryOverrides { purpose: query.purpose.clone(), ..Default::default() };
                 match coordinator.settings().federation.member(&query.node) {
-                    Some(node) => StepOutcome::Aggregate(
+                    Some(node) => StepOutcome::Aggregate(Box::new(
                         aggregate_one(coordinator, node, query.request.clone(), &overrides).await,
-                    ),
+                    )),
                     None => StepOutcome::Skipped(format!("{} is not a member", query.node)),
                 }
             }
@@ -214,9 +216,11 @@ pub async fn execute(
 /// Nodes an outcome shows to be down, with why.
 fn newly_down(step: &Step, outcome: &StepOutcome) -> Vec<(String, String)> {
     match (outcome, &step.query) {
-        (StepOutcome::Aggregate(Outcome::Down(problem)), PlannedQuery::Aggregate(query)) => {
-            vec![(query.node.clone(), problem.clone())]
-        }
+        (StepOutcome::Aggregate(outcome), PlannedQuery::Aggregate(query)) => match outcome.as_ref()
+        {
+            Outcome::Down(problem) => vec![(query.node.clone(), problem.clone())],
+            _ => Vec::new(),
+        },
         (StepOutcome::Link(run), _) => run
             .parts
             .iter()

@@ -252,22 +252,31 @@ pub struct LinkRow<'a> {
     pub label: String,
     /// The released table and its query, when it answered.
     pub release: Option<(&'a ReleasedTable, usize)>,
+    /// Whether the cohort was labelled by a column (e.g. role): then its classes are shown and
+    /// the unused class `all` is not; otherwise the one class `all` is.
+    pub labelled: bool,
     /// What the row counts over (its period), or why it has no numbers.
     pub status: String,
 }
 
-/// Several linked counts as one table: a row each, a column per cohort label.
+/// The cohort classes a row shows: its labels other than `all` when labelled, else `all`.
+fn shown_labels(row: &LinkRow) -> Vec<String> {
+    let Some((table, _)) = row.release else { return Vec::new() };
+    let levels = table.dimensions().first().map(|d| d.levels().to_vec()).unwrap_or_default();
+    if row.labelled {
+        levels.into_iter().filter(|l| l != "all").collect()
+    } else {
+        vec!["all".to_string()]
+    }
+}
+
+/// Several linked counts as one table: a row each, a column per cohort class shown.
 pub fn link_group_table(id: &str, title: &str, period_label: &str, rows: &[LinkRow]) -> Table {
-    // Cohort labels in first-seen order.
     let mut labels: Vec<String> = Vec::new();
     for row in rows {
-        if let Some((table, _)) = row.release
-            && let Some(dim) = table.dimensions().first()
-        {
-            for level in dim.levels() {
-                if !labels.contains(level) {
-                    labels.push(level.clone());
-                }
+        for level in shown_labels(row) {
+            if !labels.contains(&level) {
+                labels.push(level);
             }
         }
     }
@@ -286,15 +295,23 @@ pub fn link_group_table(id: &str, title: &str, period_label: &str, rows: &[LinkR
         match row.release {
             Some((table, q)) => {
                 let values = by_first_level(table).map(|(_, v)| v).unwrap_or_default();
+                let value_of =
+                    |label: &str| values.iter().find(|(l, _)| l == label).map(|(_, v)| *v);
                 if single {
-                    let value = table.total().or_else(|| values.first().map(|(_, v)| *v));
+                    let value = if row.labelled {
+                        table.total()
+                    } else {
+                        value_of("all").or_else(|| table.total())
+                    };
                     cells.push(value.map_or(Cell::label(""), |v| cell(v, q)));
                 } else {
+                    let shown = shown_labels(row);
                     for label in &labels {
-                        let value = values.iter().find(|(l, _)| l == label).map(|(_, v)| *v);
+                        let value = shown.contains(label).then(|| value_of(label)).flatten();
                         cells.push(value.map_or(Cell::label(""), |v| cell(v, q)));
                     }
-                    cells.push(table.total().map_or(Cell::label(""), |v| cell(v, q)));
+                    let total = if row.labelled { table.total() } else { value_of("all") };
+                    cells.push(total.map_or(Cell::label(""), |v| cell(v, q)));
                 }
             }
             None => {
@@ -330,7 +347,7 @@ pub fn combined_table(
         columns.push(column("name", ColumnKind::Label));
     }
     for s in &combined.sources {
-        columns.push(column(s.query.clone(), ColumnKind::Count));
+        columns.push(column(format!("{} ({})", s.provenance.node, s.dataset), ColumnKind::Count));
     }
     columns.push(column("combined", ColumnKind::Count));
     if let Some(per) = combined.rate_per {
@@ -383,64 +400,67 @@ pub fn combined_table(
     }
 }
 
-/// Linkage quality of every linked count: links made by each key pass, then the model's
-/// expected true and missed links, as released (noised and protected like the tables).
-pub fn linkage_tables(rows: &[(String, &LinkedRelease, usize)]) -> (Table, Table) {
-    let mut passes = Vec::new();
-    let mut model = Vec::new();
-    for (title, release, q) in rows {
-        for (pass, links) in &release.quality {
-            passes.push(vec![
-                Cell::label(title.clone()),
-                Cell::label(release.matcher.clone()),
-                Cell::label(pass.clone()),
-                cell(*links, *q),
-            ]);
-        }
-        if let Some((found, missed)) = release.expected {
-            let recall = match (found, missed) {
-                (Released::Count(t), Released::Count(m)) if t + m > 0 => {
-                    Cell::of(Value::Rate(100.0 * t as f64 / (t + m) as f64), vec![*q])
-                }
-                (Released::Count(_), Released::Count(_)) => Cell::label(""),
-                _ => Cell::of(Value::Suppressed, vec![*q]),
-            };
-            model.push(vec![Cell::label(title.clone()), cell(found, *q), cell(missed, *q), recall]);
+/// The matcher as a short label: `key-passes`, or `calibrated v1` without the model's digest.
+fn short_matcher(matcher: &str) -> String {
+    matcher.split(" sha256:").next().unwrap_or(matcher).to_string()
+}
+
+/// Linkage quality of every linked count, one row each: the links each key pass made, then
+/// with a calibrated matcher its expected true and missed links and the recall they imply, as
+/// released (noised and protected like the tables).
+pub fn linkage_table(rows: &[(String, &LinkedRelease, usize)]) -> Table {
+    let mut passes: Vec<String> = Vec::new();
+    for (_, release, _) in rows {
+        for (pass, _) in &release.quality {
+            if !passes.contains(pass) {
+                passes.push(pass.clone());
+            }
         }
     }
-    let table = |id: &str, title: &str, columns: Vec<Column>, rows| Table {
-        id: id.to_string(),
-        title: title.to_string(),
+    let mut columns = vec![column("query", ColumnKind::Label), column("matcher", ColumnKind::Text)];
+    columns.extend(passes.iter().map(|p| column(format!("links: {p}"), ColumnKind::Count)));
+    columns.push(column("expected true links", ColumnKind::Count));
+    columns.push(column("expected missed links", ColumnKind::Count));
+    columns.push(column("estimated recall %", ColumnKind::Rate));
+    let mut out = Vec::new();
+    for (name, release, q) in rows {
+        let mut cells =
+            vec![Cell::label(name.clone()), Cell::label(short_matcher(&release.matcher))];
+        for pass in &passes {
+            let links = release.quality.iter().find(|(p, _)| p == pass).map(|(_, v)| *v);
+            cells.push(links.map_or(Cell::label(""), |v| cell(v, *q)));
+        }
+        match release.expected {
+            Some((found, missed)) => {
+                cells.push(cell(found, *q));
+                cells.push(cell(missed, *q));
+                cells.push(match (found, missed) {
+                    (Released::Count(t), Released::Count(m)) if t + m > 0 => {
+                        Cell::of(Value::Rate(100.0 * t as f64 / (t + m) as f64), vec![*q])
+                    }
+                    (Released::Count(_), Released::Count(_)) => Cell::label(""),
+                    _ => Cell::of(Value::Suppressed, vec![*q]),
+                });
+            }
+            None => cells.extend((0..3).map(|_| Cell::label(""))),
+        }
+        out.push(cells);
+    }
+    Table {
+        id: "s8_linkage_quality".to_string(),
+        title: "Linkage quality of each linked count".to_string(),
         period_label: "as each query".to_string(),
         columns,
-        rows,
+        rows: out,
         chart: Chart::None,
-        notes: Vec::new(),
-    };
-    (
-        table(
-            "s8_links_by_key_pass",
-            "Links made by each key pass, per linked query",
-            vec![
-                column("query", ColumnKind::Label),
-                column("matcher", ColumnKind::Label),
-                column("key pass", ColumnKind::Label),
-                column("links", ColumnKind::Count),
-            ],
-            passes,
-        ),
-        table(
-            "s8_model_estimates",
-            "The linkage model's expected true and missed links, per linked query",
-            vec![
-                column("query", ColumnKind::Label),
-                column("expected true links", ColumnKind::Count),
-                column("expected missed links", ColumnKind::Count),
-                column("estimated recall %", ColumnKind::Rate),
-            ],
-            model,
-        ),
-    )
+        notes: vec![
+            "key-passes: exact agreement of one key type after another, strongest first; \
+             calibrated: the partner's stored Fellegi-Sunter model (its version in the \
+             manifest). Recall is expected true links over true plus missed, from the released \
+             figures."
+                .into(),
+        ],
+    }
 }
 
 /// A screening view of exact (police-only) tables of the same shape, one per period: their
