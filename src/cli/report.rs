@@ -15,10 +15,11 @@ use fedlink_coordinator::report::build::build;
 use fedlink_coordinator::report::catalogue::Catalogue;
 use fedlink_coordinator::report::compare::{compare_runs, previous_run};
 use fedlink_coordinator::report::period::ReportPeriod;
-use fedlink_coordinator::report::plan::plan;
+use fedlink_coordinator::report::plan::{PlannedQuery, plan};
 use fedlink_coordinator::report::run::{Progress, execute};
 use fedlink_coordinator::report::write::write_report;
 use fedlink_proto::aggregate::text::PeriodKind;
+use fedlink_proto::link::LinkKind;
 
 use crate::cli::Outcome;
 
@@ -135,6 +136,17 @@ pub async fn produce(
     let plan = plan(catalogue, period, &coordinator.settings().federation)?;
     let options = LinkOptions { step_timeout, ..LinkOptions::default() };
     let mut progress = |event: Progress<'_>| {
+        if let Progress::Start { index, total, step } = &event
+            && let PlannedQuery::Link(query) = &step.query
+            && query.request.kind == LinkKind::FlagBack
+        {
+            eprintln!(
+                "   [{index}/{total}] {}: a flag-back waits for an operator at {} to approve it \
+                 (fedlink node approvals list there)",
+                step.name,
+                query.computing()
+            );
+        }
         if let Some(line) = event.line() {
             eprintln!("   {line}");
         }

@@ -35,7 +35,12 @@ pub struct Changes {
 impl Changes {
     /// The text written to `changes.txt`.
     pub fn render(&self) -> String {
-        let mut out = format!("Changes since the run in {}\n", self.previous.display());
+        let mut out = format!(
+            "Changes since the run in {}\n(Counts from shaped and linked queries carry fresh \
+             random noise each run, so a small change there may be noise alone; published \
+             templates change only when the data do.)\n",
+            self.previous.display()
+        );
         if self.lines.is_empty() {
             out.push_str("No table, query or partner changed.\n");
         }
@@ -56,7 +61,9 @@ fn read_json(path: &Path) -> Result<Json, CompareError> {
 /// A table's cells by (row label, column name).
 type Cells = BTreeMap<(String, String), String>;
 
-fn read_cells(path: &Path) -> Result<Cells, CompareError> {
+/// Reads a table's cells, leaving out the columns named in `skip` (free text such as a
+/// query's status, which names log entries and changes every run).
+fn read_cells(path: &Path, skip: &[String]) -> Result<Cells, CompareError> {
     let fail = |problem: String| CompareError { path: path.to_path_buf(), problem };
     let mut reader = csv::Reader::from_path(path).map_err(|e| fail(e.to_string()))?;
     let header: Vec<String> =
@@ -67,10 +74,26 @@ fn read_cells(path: &Path) -> Result<Cells, CompareError> {
         let label = record.get(0).unwrap_or_default().to_string();
         for (c, value) in record.iter().enumerate().skip(1) {
             let column = header.get(c).cloned().unwrap_or_default();
+            if skip.contains(&column) {
+                continue;
+            }
             cells.insert((label.clone(), column), value.to_string());
         }
     }
     Ok(cells)
+}
+
+/// The text columns of a table (by the manifest's column kinds).
+fn text_columns(manifest: &Json, id: &str) -> Vec<String> {
+    manifest["tables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["id"] == id)
+        .flat_map(|t| t["columns"].as_array().into_iter().flatten())
+        .filter(|c| c["kind"] == "text")
+        .filter_map(|c| c["name"].as_str().map(String::from))
+        .collect()
 }
 
 /// Table ids with their file and digest.
@@ -121,8 +144,9 @@ pub fn compare_runs(previous: &Path, current: &Path) -> Result<Changes, CompareE
         if old_digest == digest {
             continue;
         }
-        let before = read_cells(&previous.join(old_file))?;
-        let after = read_cells(&current.join(file))?;
+        let skip = text_columns(&new, id);
+        let before = read_cells(&previous.join(old_file), &skip)?;
+        let after = read_cells(&current.join(file), &skip)?;
         let mut differing = Vec::new();
         for (key, value) in &after {
             match before.get(key) {
@@ -209,11 +233,14 @@ mod tests {
     fn run(dir: &Path, name: &str, cell: &str, status: &str) -> PathBuf {
         let run = dir.join(name);
         std::fs::create_dir_all(run.join("tables")).expect("mkdir");
-        let csv = format!("ward,count\nE1,{cell}\nE2,10\n");
+        let csv = format!("ward,count,status\nE1,{cell},entry {name}\nE2,10,entry {name}\n");
         std::fs::write(run.join("tables/t.csv"), &csv).expect("csv");
         let manifest = serde_json::json!({
             "period": "2025-04-01..2026-03-31",
-            "tables": [{ "id": "t", "file": "tables/t.csv", "sha256": csv, "title": "T" }],
+            "tables": [{ "id": "t", "file": "tables/t.csv", "sha256": csv, "title": "T",
+                         "columns": [{ "name": "ward", "kind": "label" },
+                                     { "name": "count", "kind": "count" },
+                                     { "name": "status", "kind": "text" }] }],
             "queries": [{ "name": "q", "status": status }],
             "partners": [{ "name": "icb", "available": status == "answered" }],
         });
@@ -229,7 +256,8 @@ mod tests {
         assert_eq!(previous_run(dir.path(), &second), Some(first.clone()));
         assert_eq!(previous_run(dir.path(), &first), None);
         let changes = compare_runs(&first, &second).expect("compare");
-        assert_eq!(changes.changed_cells, 1);
+        // The status column differs on every row but is free text, not compared.
+        assert_eq!(changes.changed_cells, 1, "{changes:?}");
         assert!(changes.lines.contains(&"t: E1 / count: 15 -> [c]".to_string()), "{changes:?}");
         assert!(changes.lines.contains(&"query q: answered -> down".to_string()));
         assert!(changes.lines.contains(&"partner icb became unavailable".to_string()));
