@@ -30,7 +30,7 @@ use super::model::{
 use super::plan::{Plan, PlannedQuery, Variant};
 use super::run::{Execution, StepOutcome};
 use super::tables::{
-    LinkRow, change_table, combined_table, link_group_table, linkage_table, released_table,
+    LinkRow, change_table, combined_table, link_group_table, linkage_tables, released_table,
     screened_table, trend_table,
 };
 
@@ -259,8 +259,9 @@ pub fn build(
                         continue;
                     };
                     let mut made = Vec::new();
-                    let mut main =
-                        released_table(&item.id, &title, &main_period, table, q, agg.chart);
+                    // With a trend across periods, the chart is drawn from the trend.
+                    let chart = if agg.history > 0 { Chart::None } else { agg.chart };
+                    let mut main = released_table(&item.id, &title, &main_period, table, q, chart);
                     main.notes.extend(item.note.clone());
                     main.notes.push(footer(table));
                     made.push(main);
@@ -332,10 +333,13 @@ pub fn build(
                             });
                         }
                         blocks.push(Block::Restricted {
+                            note: format!(
+                                "Police-only detail (exact counts of police records): in the \
+                                 restricted annex (restricted/{}.csv), for authorised police \
+                                 users only.",
+                                item.id
+                            ),
                             title,
-                            note: "Police-only detail (exact counts of police records): in the \
-                                   restricted annex, for authorised police users only."
-                                .into(),
                         });
                     } else {
                         blocks.extend(made.into_iter().map(Block::Table));
@@ -407,7 +411,16 @@ pub fn build(
                             .filter_map(|m| link_run(&m.id))
                             .find_map(|(r, _)| r.release())
                         {
-                            table.notes.push(footer(&release.table));
+                            let mut rules =
+                                format!("Rules: {}", release.table.applied_rules().join(", "));
+                            if let Some(privacy) = privacy_text(&release.table) {
+                                rules.push_str(&format!("; {privacy}"));
+                            }
+                            table.notes.push(format!(
+                                "{rules}. Each row is its own linked query, computed and \
+                                 protected by the partner named; its query id and receipts \
+                                 are in manifest.json and under Queries and receipts."
+                            ));
                         }
                         blocks.push(Block::Table(table));
                         continue;
@@ -568,7 +581,7 @@ fn fill_linkage_quality(
                 reason: "no linked count answered in this run".into(),
             }]
         } else {
-            vec![Block::Table(linkage_table(&rows))]
+            linkage_tables(&rows).into_iter().map(Block::Table).collect()
         };
         section.blocks.splice(at..=at, replacement);
     }
@@ -607,8 +620,10 @@ fn restricted_flags(
                 title: title.to_string(),
                 note: format!(
                     "Person-level flags (case {}), approved at the partner: in the restricted \
-                     annex only, for authorised police users. No count of them is shown here.",
-                    run.query.case_ref.as_deref().unwrap_or("-")
+                     annex only (restricted/{}.csv), for authorised police users. No count of \
+                     them is shown here.",
+                    run.query.case_ref.as_deref().unwrap_or("-"),
+                    item.id
                 ),
             }
         }

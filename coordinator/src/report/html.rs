@@ -18,6 +18,20 @@ use super::model::{Block, ColumnKind, Report, SectionOut, Table, Value};
 /// The most bars or stacks a chart draws before the table alone must do.
 const MAX_BARS: usize = 40;
 
+/// Tables longer than this are folded (an HTML `<details>`, no script): the chart and the CSV
+/// carry them, and the reader opens the rows when wanted.
+const FOLD_ROWS: usize = 25;
+
+/// Ranked rows shown before the rest are folded.
+const RANKED_SHOWN: usize = 20;
+
+/// `content` folded under a summary line.
+fn folded(summary: &str, content: Html) -> Html {
+    let mut inner = Html::element("summary", &[], Html::text(summary));
+    inner.push(content);
+    Html::element("details", &[], inner)
+}
+
 /// The page.
 pub fn render(report: &Report) -> String {
     let mut page = Page::new(&report.title);
@@ -350,7 +364,7 @@ fn table_html(table: &Table) -> Html {
                 _ => HtmlColumn::number(c.name.clone()),
             })
             .collect();
-        let mut html = HtmlTable::new(columns).with_caption(caption);
+        let mut html = HtmlTable::new(columns).with_caption(caption.clone());
         for row in &table.rows {
             html.push_row(
                 row.iter()
@@ -361,7 +375,14 @@ fn table_html(table: &Table) -> Html {
                     .collect(),
             );
         }
-        out.push(html.to_html());
+        if table.rows.len() > FOLD_ROWS {
+            out.push(folded(
+                &format!("{caption}: all {} rows (CSV: tables/{}.csv)", table.rows.len(), table.id),
+                html.to_html(),
+            ));
+        } else {
+            out.push(html.to_html());
+        }
     }
     for n in &table.notes {
         out.push(note(n));
@@ -381,7 +402,7 @@ fn ranked_html(table: &Table, caption: &str) -> Html {
         .filter(|(_, c)| c.kind == ColumnKind::Count || c.kind == ColumnKind::Text)
         .map(|(i, _)| i)
         .collect();
-    let rows = table
+    let rows: Vec<RankedRow> = table
         .rows
         .iter()
         .map(|r| {
@@ -405,13 +426,27 @@ fn ranked_html(table: &Table, caption: &str) -> Html {
             }
         })
         .collect();
-    RankedTable {
-        caption: caption.to_string(),
-        value_headings: value_cols.iter().map(|&i| table.columns[i].name.clone()).collect(),
-        rate_heading: rate.map_or("rate".into(), |i| table.columns[i].name.clone()),
-        rows,
+    let ranked = |caption: String, rows: Vec<RankedRow>| {
+        RankedTable {
+            caption,
+            value_headings: value_cols.iter().map(|&i| table.columns[i].name.clone()).collect(),
+            rate_heading: rate.map_or("rate".into(), |i| table.columns[i].name.clone()),
+            rows,
+        }
+        .to_html()
+    };
+    if rows.len() <= RANKED_SHOWN + 5 {
+        return ranked(caption.to_string(), rows);
     }
-    .to_html()
+    let mut top: Vec<RankedRow> = rows.iter().filter(|r| r.rank.is_some()).cloned().collect();
+    top.sort_by_key(|r| r.rank.unwrap_or(usize::MAX));
+    top.truncate(RANKED_SHOWN);
+    let mut out = ranked(format!("{caption}: the {RANKED_SHOWN} highest"), top);
+    out.push(folded(
+        &format!("All {} areas, ranked (CSV: tables/{}.csv)", rows.len(), table.id),
+        ranked(caption.to_string(), rows),
+    ));
+    out
 }
 
 fn queries(report: &Report) -> Section {

@@ -405,62 +405,73 @@ fn short_matcher(matcher: &str) -> String {
     matcher.split(" sha256:").next().unwrap_or(matcher).to_string()
 }
 
-/// Linkage quality of every linked count, one row each: the links each key pass made, then
-/// with a calibrated matcher its expected true and missed links and the recall they imply, as
-/// released (noised and protected like the tables).
-pub fn linkage_table(rows: &[(String, &LinkedRelease, usize)]) -> Table {
-    let mut passes: Vec<String> = Vec::new();
-    for (_, release, _) in rows {
-        for (pass, _) in &release.quality {
-            if !passes.contains(pass) {
-                passes.push(pass.clone());
-            }
-        }
-    }
-    let mut columns = vec![column("query", ColumnKind::Label), column("matcher", ColumnKind::Text)];
-    columns.extend(passes.iter().map(|p| column(format!("links: {p}"), ColumnKind::Count)));
-    columns.push(column("expected true links", ColumnKind::Count));
-    columns.push(column("expected missed links", ColumnKind::Count));
-    columns.push(column("estimated recall %", ColumnKind::Rate));
-    let mut out = Vec::new();
+/// Linkage quality of every linked count: the links each key pass made (one row per query and
+/// pass), and for partners that link with a calibrated model its expected true and missed links
+/// and the recall they imply (one row per query), as released: noised and protected like the
+/// tables.
+pub fn linkage_tables(rows: &[(String, &LinkedRelease, usize)]) -> Vec<Table> {
+    let mut passes = Vec::new();
+    let mut model = Vec::new();
     for (name, release, q) in rows {
-        let mut cells =
-            vec![Cell::label(name.clone()), Cell::label(short_matcher(&release.matcher))];
-        for pass in &passes {
-            let links = release.quality.iter().find(|(p, _)| p == pass).map(|(_, v)| *v);
-            cells.push(links.map_or(Cell::label(""), |v| cell(v, *q)));
+        for (pass, links) in &release.quality {
+            passes.push(vec![
+                Cell::label(name.clone()),
+                Cell::label(short_matcher(&release.matcher)),
+                Cell::label(pass.clone()),
+                cell(*links, *q),
+            ]);
         }
-        match release.expected {
-            Some((found, missed)) => {
-                cells.push(cell(found, *q));
-                cells.push(cell(missed, *q));
-                cells.push(match (found, missed) {
-                    (Released::Count(t), Released::Count(m)) if t + m > 0 => {
-                        Cell::of(Value::Rate(100.0 * t as f64 / (t + m) as f64), vec![*q])
-                    }
-                    (Released::Count(_), Released::Count(_)) => Cell::label(""),
-                    _ => Cell::of(Value::Suppressed, vec![*q]),
-                });
-            }
-            None => cells.extend((0..3).map(|_| Cell::label(""))),
+        if let Some((found, missed)) = release.expected {
+            let recall = match (found, missed) {
+                (Released::Count(t), Released::Count(m)) if t + m > 0 => {
+                    Cell::of(Value::Rate(100.0 * t as f64 / (t + m) as f64), vec![*q])
+                }
+                (Released::Count(_), Released::Count(_)) => Cell::label(""),
+                _ => Cell::of(Value::Suppressed, vec![*q]),
+            };
+            model.push(vec![Cell::label(name.clone()), cell(found, *q), cell(missed, *q), recall]);
         }
-        out.push(cells);
     }
-    Table {
-        id: "s8_linkage_quality".to_string(),
-        title: "Linkage quality of each linked count".to_string(),
-        period_label: "as each query".to_string(),
-        columns,
-        rows: out,
-        chart: Chart::None,
-        notes: vec![
-            "key-passes: exact agreement of one key type after another, strongest first; \
-             calibrated: the partner's stored Fellegi-Sunter model (its version in the \
-             manifest). Recall is expected true links over true plus missed, from the released \
-             figures."
-                .into(),
+    let table =
+        |id: &str, title: &str, columns: Vec<Column>, rows: Vec<Vec<Cell>>, note: &str| Table {
+            id: id.to_string(),
+            title: title.to_string(),
+            period_label: "as each query".to_string(),
+            columns,
+            rows,
+            chart: Chart::None,
+            notes: vec![note.to_string()],
+        };
+    let mut out = vec![table(
+        "s8_links_by_key_pass",
+        "Links made by each key pass, per linked count",
+        vec![
+            column("query", ColumnKind::Label),
+            column("matcher", ColumnKind::Text),
+            column("key pass", ColumnKind::Label),
+            column("links", ColumnKind::Count),
         ],
+        passes,
+        "key-passes: exact agreement of one key type after another, strongest first, each \
+         subject linked once; calibrated: the partner's stored Fellegi-Sunter model (version \
+         and digest in the manifest).",
+    )];
+    if !model.is_empty() {
+        out.push(table(
+            "s8_model_estimates",
+            "The calibrated model's expected true and missed links, per linked count",
+            vec![
+                column("query", ColumnKind::Label),
+                column("expected true links", ColumnKind::Count),
+                column("expected missed links", ColumnKind::Count),
+                column("estimated recall %", ColumnKind::Rate),
+            ],
+            model,
+            "Recall is expected true links over true plus missed, from the released figures; \
+             where either is suppressed so is the recall.",
+        ));
     }
+    out
 }
 
 /// A screening view of exact (police-only) tables of the same shape, one per period: their
