@@ -18,6 +18,7 @@ fn every_subcommand_has_help() {
         vec!["node", "approvals", "deny", "--help"],
         vec!["coordinator", "describe", "--help"],
         vec!["coordinator", "link", "--help"],
+        vec!["coordinator", "report", "--help"],
         vec!["audit", "verify", "--help"],
         vec!["demo", "--help"],
         vec!["synth", "--help"],

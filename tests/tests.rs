@@ -58,3 +58,7 @@ mod reconcile;
 
 // Witnessing: coordinator and nodes cosign each other's logs; an independent witness; forks.
 mod witness;
+
+// The analytical report: every section, nothing in the suppressed range, every number traced to
+// a receipt, a partner down named, a self-contained page, a rendering in headless Chromium.
+mod report;

@@ -19,6 +19,7 @@
 //! - [`reconcile`]: audit reconciliation of the coordinator's log, receipts and node logs.
 //! - [`witness`]: at the end of a command, nodes and independent witnesses cosign the
 //!   coordinator's log, and nodes take its cosignatures of theirs (F14).
+//! - [`report`]: the analytical report: catalogue, run, model, CSV, manifest.
 //! - [`grid`]: aligned text and CSV lines for the renderers.
 //! - [`html`]: self-contained HTML pages, tables and inline SVG charts for reports.
 //! - [`error`]: the coordinator's error type.
@@ -40,6 +41,7 @@ pub mod outcome;
 pub mod query_file;
 pub mod receipts;
 pub mod reconcile;
+pub mod report;
 pub mod run;
 pub mod table;
 pub mod witness;

@@ -41,13 +41,14 @@ pub fn attach(node_config: &Path, synth_node_dir: &Path) -> Result<Vec<(String, 
     Ok(datasets)
 }
 
-/// The demo's aggregate rules for each node that answers aggregates (the councils answer
-/// none: deny by default).
+/// The demo's aggregate and linkage rules for each node (the councils answer no aggregates:
+/// deny by default).
 fn demo_rules(node: &str) -> Option<&'static str> {
     match node {
         "police" => Some(include_str!("demo_policies/police.toml")),
         "icb" => Some(include_str!("demo_policies/icb.toml")),
         "council-east" => Some(include_str!("demo_policies/council-east.toml")),
+        "council-west" => Some(include_str!("demo_policies/council-west.toml")),
         _ => None,
     }
 }
@@ -70,6 +71,11 @@ fn with_demo_rules(policy: &str, node: &str, rules: &str) -> String {
     }
     if rules.contains("\"blinder\"") || rules.contains("roles = [\"computing\"]") {
         enabled = enabled.replacen("overlap = false", "overlap = true", 1);
+    }
+    // The police's own death review (output class P, exact counts of police records for the
+    // report's restricted annex) is a purpose of its own, accepted where a rule names it.
+    if rules.contains("\"POLICE-DEATH-REVIEW\"") {
+        enabled = enabled.replacen("purposes = [", "purposes = [\"POLICE-DEATH-REVIEW\", ", 1);
     }
     format!("{enabled}\n{rules}")
 }

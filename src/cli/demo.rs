@@ -1,6 +1,8 @@
-//! `fedlink demo`: a whole federation on this machine. Creates it, starts every node as its own
-//! process on loopback, runs `describe`, stops the nodes, verifies every audit log, and says
-//! where everything is and what to try next. Later issues grow it into the analytical report.
+//! `fedlink demo`: a whole federation on this machine. Creates it, generates a synthetic county
+//! and imports each agency's extracts, starts every node as its own process on loopback, runs
+//! `describe` and the ICB's calibration run, then produces the homicide-prevention analytical
+//! report (deploy/catalogue/homicide-prevention.toml) for the synthetic county; stops the
+//! nodes, verifies and reconciles every audit log, and says where the report is.
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -12,14 +14,19 @@ use anyhow::{Context as _, Result, bail};
 use fedlink_coordinator::config::CoordinatorSettings;
 use fedlink_coordinator::coordinator::{Coordinator, QueryOverrides};
 use fedlink_coordinator::describe::{describe_all, render};
-use fedlink_coordinator::query_file::QueryFile;
-use fedlink_coordinator::run::run_file;
-use fedlink_coordinator::table::render::Format;
+use fedlink_coordinator::report::catalogue::Catalogue;
 use fedlink_proto::audit::verify::verify_log;
 use fedlink_proto::federation::Federation;
 
 use crate::cli::federation::{InitArgs, init};
+use crate::cli::report::{Produced, parse_report_period, produce};
 use crate::cli::{Outcome, county};
+
+/// The report period of the demo: the synthetic county's last financial year.
+const DEMO_PERIOD: &str = "2025-04-01..2026-03-31";
+
+/// The default report catalogue, shipped in `deploy/catalogue/` and written into the demo folder.
+const CATALOGUE: &str = include_str!("../../deploy/catalogue/homicide-prevention.toml");
 
 /// Run the demo: a synthetic county federation on loopback, end to end
 #[derive(Debug, clap::Args)]
@@ -156,24 +163,8 @@ pub async fn run(args: &DemoArgs) -> Result<Outcome> {
     let all_up = rows.iter().all(|r| r.ok());
 
     println!(
-        "\n== 6. Aggregate queries: S1, S3 and D1 (protected at each node, receipts verified)\n"
-    );
-    let queries_path = dir.join("queries.toml");
-    std::fs::write(&queries_path, include_str!("demo_queries.toml"))
-        .with_context(|| format!("writing {}", queries_path.display()))?;
-    let queries = QueryFile::load(&queries_path)?;
-    let results = run_file(&coordinator, &queries, &QueryOverrides::default()).await;
-    print!("{}", results.render(Format::Table));
-    let tables_dir = dir.join("tables");
-    let written = results
-        .write_csvs(&tables_dir)
-        .with_context(|| format!("writing tables into {}", tables_dir.display()))?;
-    println!("   {} tables written as CSV to {}", written.len(), tables_dir.display());
-    let mut all_answered = results.all_ok();
-
-    println!(
-        "\n== 7. Linked queries through the blind relay: H2, D3, a flag-back and S6 (DP-noised \
-         and protected at the computing node; the coordinator relays sealed messages only)\n"
+        "\n== 6. Calibration run: the ICB fits its linkage model on all death reports (only its \
+         version and digest leave the ICB)"
     );
     let icb_config = created
         .node_configs
@@ -181,7 +172,26 @@ pub async fn run(args: &DemoArgs) -> Result<Outcome> {
         .find(|(name, _)| name == "icb")
         .map(|(_, config)| config.clone())
         .context("the demo federation has no icb node")?;
-    all_answered &= super::demo_link::run_all(&dir, &coordinator, &icb_config).await?;
+    let calibrated = super::demo_link::calibrate(&dir, &coordinator).await?;
+
+    let report_dir = dir.join("report");
+    println!(
+        "\n== 7. The homicide-prevention analytical report for {DEMO_PERIOD} (every query signed, \
+         protected at the node it asks, receipts verified; a line per query)\n"
+    );
+    let report_started = Instant::now();
+    let produced = demo_report(&dir, &coordinator, &icb_config, &report_dir).await?;
+    println!(
+        "\n   {} of {} queries answered in {:.1} s{}",
+        produced.answered,
+        produced.queries,
+        report_started.elapsed().as_secs_f64(),
+        if produced.complete() {
+            ""
+        } else {
+            " (the report names the others, with the rule that refused them)"
+        }
+    );
     drop(coordinator);
 
     println!("\n== 8. Stopping the nodes (SIGTERM)");
@@ -191,7 +201,7 @@ pub async fn run(args: &DemoArgs) -> Result<Outcome> {
         println!("   {name:<13} {}", if graceful { "stopped" } else { "did NOT stop cleanly" });
     }
 
-    println!("\n== 9. Verifying every audit log offline");
+    println!("\n== 9. Verifying every audit log offline, then reconciling them");
     let federation = Federation::from_toml(
         &std::fs::read_to_string(&created.federation_file)
             .context("reading the federation file")?,
@@ -214,16 +224,63 @@ pub async fn run(args: &DemoArgs) -> Result<Outcome> {
         }
     }
 
+    let reconciled = reconcile_audit_logs(&dir, &federation)?;
+
     println!(
         "\n== Done in {:.1} s. Everything is in {}",
         started.elapsed().as_secs_f64(),
         dir.display()
     );
+    println!("\n   Open the report:  {}", report_dir.join("report.html").display());
+    println!(
+        "   its tables (CSV): {}\n   its manifest:     {} (every number -> query -> receipt)",
+        report_dir.join("tables").display(),
+        report_dir.join("manifest.json").display()
+    );
+    if produced.restricted {
+        println!(
+            "   restricted annex (police only, not part of the report): {}",
+            report_dir.join("restricted").display()
+        );
+    }
     print_next_steps(&dir, &created.coordinator_config, &created.node_configs);
-    if !all_up || !all_answered || !all_verified || !all_graceful {
+    if !all_up || !calibrated || !all_verified || !all_graceful || !reconciled {
         bail!("the demo did not complete cleanly (see above)");
     }
     Ok(Outcome::Success)
+}
+
+/// Writes the default catalogue next to the county (its population path is relative to it) and
+/// produces the report into `out`, playing the ICB's operator for the catalogue's flag-back.
+async fn demo_report(
+    dir: &Path,
+    coordinator: &Coordinator,
+    icb_config: &Path,
+    out: &Path,
+) -> Result<Produced> {
+    let path = dir.join("catalogue.toml");
+    std::fs::write(&path, CATALOGUE).with_context(|| format!("writing {}", path.display()))?;
+    let catalogue = Catalogue::load(&path)?;
+    let period = parse_report_period(DEMO_PERIOD)?;
+    let approver = super::demo_link::Approver::start(icb_config)?;
+    let produced = produce(coordinator, &catalogue, period, out, Duration::from_secs(120)).await;
+    approver.stop();
+    produced
+}
+
+/// RECONCILIATION HOOK (issue 7): reconciles the coordinator's audit log with every node's,
+/// query by query. `fedlink audit reconcile` (`coordinator/src/reconcile/`) is being built
+/// alongside; the lead wires it in here. Until then this says reconciliation is pending and
+/// does not fail the demo.
+fn reconcile_audit_logs(dir: &Path, federation: &Federation) -> Result<bool> {
+    let members: Vec<&str> = federation.members().map(|m| m.name.as_str()).collect();
+    println!(
+        "   audit reconciliation: pending (fedlink audit reconcile will check the coordinator's \
+         log against {} in {})",
+        members.join(", "),
+        dir.display()
+    );
+    Ok(true)
 }
 
 fn start_node(exe: &Path, name: &str, config: &Path) -> Result<Child> {
@@ -281,6 +338,12 @@ fn print_next_steps(dir: &Path, coordinator: &Path, nodes: &[(String, PathBuf)])
         println!("   fedlink node serve --config {}        # start {name} again", config.display());
     }
     println!("   fedlink coordinator describe --config {}", coordinator.display());
+    println!(
+        "   fedlink coordinator report --config {} --catalogue {} --period {DEMO_PERIOD} --out {}",
+        coordinator.display(),
+        dir.join("catalogue.toml").display(),
+        dir.join("report-again").display()
+    );
     println!(
         "   fedlink audit verify --log {} --federation {} --member police",
         dir.join("police/data/audit.db").display(),

@@ -1,10 +1,8 @@
-//! The demo's linked queries (issues 5 and 6; domain.md §6): a calibration run that stores the
-//! ICB's linkage model (F18), then H2 (death-report subjects with an ED
-//! assault attendance in the 12 months before, police × ICB), D3 (places of death with council
-//! safeguarding concerns at the same building, police × east council), S6 (people known to two
-//! or more of police, ICB and east council, by a ring of blinding) and a flag-back that an
-//! operator at the ICB approves — here the demo plays that operator, approving through the same
-//! approvals store `fedlink node approvals approve` uses, after the request is logged there.
+//! The demo's linked-query support (issues 5 and 6): a calibration run that stores the ICB's
+//! linkage model (F18) before the report's linked counts use it, and the demo's stand-in for
+//! the ICB operator who approves a flag-back — approving through the same approvals store
+//! `fedlink node approvals approve` uses, after the request is logged there. The linked-query
+//! files are also written into the demo folder, for rerunning one by hand.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,7 +13,6 @@ use anyhow::{Context as _, Result};
 use fedlink_coordinator::coordinator::{Coordinator, QueryOverrides};
 use fedlink_coordinator::link::query::LinkQuery;
 use fedlink_coordinator::link::{LinkOptions, run_link};
-use fedlink_coordinator::table::render::Format;
 use fedlink_node::approvals::{ApprovalStore, caps_for};
 use fedlink_node::config::NodeSettings;
 
@@ -31,51 +28,55 @@ const QUERIES: &[(&str, &str)] = &[
 /// Who approves the demo's flag-back at the ICB.
 const DEMO_APPROVER: &str = "ICB information governance lead (played by fedlink demo)";
 
-/// Runs every linked query, printing each result; true when all answered with verified
-/// receipts.
-pub async fn run_all(dir: &Path, coordinator: &Coordinator, icb_config: &Path) -> Result<bool> {
+/// Writes the linked-query files and runs the calibration run; true when the ICB stored its
+/// model with a verified receipt.
+pub async fn calibrate(dir: &Path, coordinator: &Coordinator) -> Result<bool> {
     let links_dir = dir.join("links");
     std::fs::create_dir_all(&links_dir)
         .with_context(|| format!("creating {}", links_dir.display()))?;
-    let mut all_ok = true;
     for (name, text) in QUERIES {
         let path = links_dir.join(name);
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-        let query = LinkQuery::load(&path, None)?;
-        let approver = query.case_ref.is_some().then(|| Approver::start(icb_config)).transpose()?;
-        let started = std::time::Instant::now();
-        let run = run_link(
-            coordinator,
-            &query,
-            &QueryOverrides::default(),
-            &LinkOptions::default(),
-            None,
-        )
-        .await;
-        if let Some(approver) = approver {
-            approver.stop();
-        }
-        print!("{}", run.render(Format::Table));
-        println!("({name}: {:.1} s)", started.elapsed().as_secs_f64());
-        println!();
-        all_ok &= run.ok();
     }
-    println!("   the query files are in {}; rerun one with", links_dir.display());
+    let query = LinkQuery::load(&links_dir.join("calibrate.toml"), None)?;
+    let started = std::time::Instant::now();
+    let run =
+        run_link(coordinator, &query, &QueryOverrides::default(), &LinkOptions::default(), None)
+            .await;
+    let stored = run.parts.iter().find_map(|p| match &p.status {
+        fedlink_coordinator::link::PartStatus::Done {
+            answer: fedlink_coordinator::link::result::PartAnswer::Calibrated(c),
+            receipt,
+        } => Some((c.version, c.sha256.clone(), receipt.leaf_index)),
+        _ => None,
+    });
+    match stored {
+        Some((version, sha256, entry)) => println!(
+            "   icb stored calibration v{version} (sha256 {}…), receipt entry {entry} verified, \
+             in {:.1} s",
+            &sha256[..sha256.len().min(16)],
+            started.elapsed().as_secs_f64()
+        ),
+        None => println!("   calibration failed: {}", run.failures().join("; ")),
+    }
     println!(
-        "   fedlink coordinator link --config coordinator/coordinator.toml --query links/h2.toml"
+        "   linked-query files in {}; rerun one with\n   fedlink coordinator link --config \
+         coordinator/coordinator.toml --query links/h2.toml",
+        links_dir.display()
     );
-    Ok(all_ok)
+    Ok(run.ok())
 }
 
 /// The demo's stand-in for the ICB operator: approves each pending flag-back request as soon
 /// as the node has recorded it, within the policy's caps.
-struct Approver {
+pub struct Approver {
     stop: Arc<AtomicBool>,
     thread: std::thread::JoinHandle<()>,
 }
 
 impl Approver {
-    fn start(icb_config: &Path) -> Result<Self> {
+    /// Starts approving, as the ICB's operator would, every request its caps allow.
+    pub fn start(icb_config: &Path) -> Result<Self> {
         let settings = NodeSettings::load(icb_config)?;
         // The same store the node records requests in (cross-process safe), opened once.
         let store = ApprovalStore::open(&fedlink_node::approvals::path_in(&settings.data_dir))
@@ -92,7 +93,8 @@ impl Approver {
         Ok(Self { stop, thread })
     }
 
-    fn stop(self) {
+    /// Stops approving.
+    pub fn stop(self) {
         self.stop.store(true, Ordering::Relaxed);
         let _ = self.thread.join();
     }

@@ -16,6 +16,7 @@ pub mod federation;
 pub mod linkage;
 pub mod node;
 pub mod node_audit;
+pub mod report;
 pub mod synth;
 pub mod witness;
 
@@ -217,6 +218,21 @@ pub enum CoordinatorCommand {
     /// relay stopped; 2 on an error such as an unreadable or invalid query file.
     #[command(verbatim_doc_comment)]
     Link(coordinator::LinkArgs),
+    /// Produce the analytical report for a period: every query of a catalogue, one HTML page
+    ///
+    /// Runs the catalogue's aggregate and linked queries for the period (a progress line per
+    /// query on stderr) and writes report.html (self-contained: inline charts, no external
+    /// assets), one CSV per table under tables/, and manifest.json, which traces every number
+    /// to its query, node and receipt. Suppressed cells read as suppressed, never 0. A partner
+    /// that is down is named in the sections that needed it, and the rest is still produced.
+    /// Flag-back results and police-only detail go only to restricted/, and only when the
+    /// catalogue asks. --dated puts each run in its own dated folder with changes.txt against
+    /// the previous run; --every repeats that on a schedule.
+    ///
+    /// Exit 0 when every query answered; 1 when the report was written but a query was refused,
+    /// a partner was down or an answer did not check out; 2 on an error such as an invalid
+    /// catalogue or period.
+    Report(report::ReportArgs),
 }
 
 /// `fedlink audit …`
@@ -260,6 +276,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Coordinator(CoordinatorCommand::Run(args)) => coordinator::run(&args).await,
         Command::Coordinator(CoordinatorCommand::Link(args)) => coordinator::link(&args).await,
+        Command::Coordinator(CoordinatorCommand::Report(args)) => report::run(&args).await,
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
         Command::Audit(AuditCommand::Show(args)) => audit::show(&args),
         Command::Audit(AuditCommand::Export(args)) => audit::export(&args),

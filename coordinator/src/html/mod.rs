@@ -10,6 +10,8 @@
 //! - [`chart`]: [`BarChart`], [`LineChart`], [`StackedBarChart`].
 //! - [`page`]: [`Page`] and [`Section`]: the whole document.
 //! - [`check`]: well-formedness and self-containment checks for tests.
+//! - [`ranked`]: [`ranked::RankedTable`], areas in rank order with inline bars.
+//! - [`upset`]: [`upset::UpsetChart`], an overlap matrix as an UpSet-style chart.
 
 pub mod chart;
 pub mod check;
@@ -17,7 +19,9 @@ pub mod escape;
 pub mod markup;
 pub mod number;
 pub mod page;
+pub mod ranked;
 pub mod table;
+pub mod upset;
 
 pub use chart::{Bar, BarChart, LineChart, Orientation, Series, StackedBar, StackedBarChart};
 pub use check::{MarkupError, check_well_formed, external_references};
