@@ -16,7 +16,7 @@ use fedlink_coordinator::coordinator::{Coordinator, QueryOverrides};
 use fedlink_coordinator::describe::{describe_all, render};
 use fedlink_coordinator::report::catalogue::Catalogue;
 use fedlink_proto::audit::verify::verify_log;
-use fedlink_proto::federation::Federation;
+use fedlink_proto::federation::{Federation, MemberRole};
 
 use crate::cli::federation::{InitArgs, init};
 use crate::cli::report::{Produced, parse_report_period, produce};
@@ -192,6 +192,15 @@ pub async fn run(args: &DemoArgs) -> Result<Outcome> {
             " (the report names the others, with the rule that refused them)"
         }
     );
+    // Mutual cosigning (F14): every node the report asked cosigns the coordinator's log, and
+    // takes the coordinator's cosignatures of its own checkpoints.
+    let witnessed = fedlink_coordinator::witness::exchange_cosignatures(&coordinator).await;
+    if let Some(summary) = witnessed.summary() {
+        println!("   {summary}");
+    }
+    for warning in witnessed.warnings() {
+        println!("   WARNING: {warning}");
+    }
     drop(coordinator);
 
     println!("\n== 8. Stopping the nodes (SIGTERM)");
@@ -268,19 +277,36 @@ async fn demo_report(
     produced
 }
 
-/// RECONCILIATION HOOK (issue 7): reconciles the coordinator's audit log with every node's,
-/// query by query. `fedlink audit reconcile` (`coordinator/src/reconcile/`) is being built
-/// alongside; the lead wires it in here. Until then this says reconciliation is pending and
-/// does not fail the demo.
+/// Reconciles the coordinator's log and receipt store with every node's log, query by query,
+/// each log pinned to its key in the federation file (`fedlink audit reconcile`): prints one
+/// line per member and any findings; returns whether the logs agree.
 fn reconcile_audit_logs(dir: &Path, federation: &Federation) -> Result<bool> {
-    let members: Vec<&str> = federation.members().map(|m| m.name.as_str()).collect();
-    println!(
-        "   audit reconciliation: pending (fedlink audit reconcile will check the coordinator's \
-         log against {} in {})",
-        members.join(", "),
-        dir.display()
-    );
-    Ok(true)
+    let coordinator = federation
+        .members()
+        .find(|m| m.role == MemberRole::Coordinator)
+        .context("the demo federation has no coordinator")?;
+    let nodes: Vec<PathBuf> = federation.nodes().map(|m| dir.join(&m.name)).collect();
+    let report = crate::cli::audit::reconcile::reconcile_logs(
+        &dir.join(&coordinator.name),
+        None,
+        &nodes,
+        Some(&dir.join("federation.toml")),
+    )?;
+    for (member, size, _) in &report.logs {
+        let checked: u64 =
+            report.checked.iter().filter(|((m, _), _)| m == member).map(|(_, n)| n).sum();
+        let findings = report.findings.iter().filter(|f| &f.member == member).count();
+        println!(
+            "   {member:<13} {}  {size:>3} entries, {checked:>3} checks",
+            if findings == 0 { "agrees" } else { "FINDINGS" }
+        );
+    }
+    if report.is_clean() {
+        println!("   reconcile: CLEAN: every query, receipt, result hash and relay digest agrees");
+    } else {
+        print!("{}", fedlink_coordinator::reconcile::render_text(&report));
+    }
+    Ok(report.is_clean())
 }
 
 fn start_node(exe: &Path, name: &str, config: &Path) -> Result<Child> {
@@ -348,5 +374,19 @@ fn print_next_steps(dir: &Path, coordinator: &Path, nodes: &[(String, PathBuf)])
         "   fedlink audit verify --log {} --federation {} --member police",
         dir.join("police/data/audit.db").display(),
         dir.join("federation.toml").display()
+    );
+    let nodes: String = ["police", "icb", "council-east", "council-west"]
+        .iter()
+        .map(|n| format!(" --node {}", dir.join(n).display()))
+        .collect();
+    println!(
+        "   fedlink audit reconcile --federation {} --coordinator {}{nodes}",
+        dir.join("federation.toml").display(),
+        dir.join("coordinator").display()
+    );
+    println!(
+        "   fedlink audit report --log {} --out {}   # a DPO's summary of the ICB's log",
+        dir.join("icb/data/audit.db").display(),
+        dir.join("icb-audit.html").display()
     );
 }
