@@ -198,7 +198,7 @@ fn section_html(section: &SectionOut) -> Section {
     }
     for block in &section.blocks {
         match block {
-            Block::Table(table) => body.push(table_html(table)),
+            Block::Table(table) => body.push(table_html(table, "tables/")),
             Block::Note { text } => body.push(paragraph(text)),
             Block::Unavailable { title, reason } => body.push(callout(
                 CalloutKind::Info,
@@ -347,7 +347,7 @@ fn value_sign(d: i64) -> String {
     if d > 0 { format!("+{d}") } else { d.to_string() }
 }
 
-fn table_html(table: &Table) -> Html {
+fn table_html(table: &Table, csv_dir: &str) -> Html {
     let mut out = Html::new();
     if let Some(chart) = chart_html(table) {
         out.push(chart);
@@ -377,7 +377,11 @@ fn table_html(table: &Table) -> Html {
         }
         if table.rows.len() > FOLD_ROWS {
             out.push(folded(
-                &format!("{caption}: all {} rows (CSV: tables/{}.csv)", table.rows.len(), table.id),
+                &format!(
+                    "{caption}: all {} rows (CSV: {csv_dir}{}.csv)",
+                    table.rows.len(),
+                    table.id
+                ),
                 html.to_html(),
             ));
         } else {
@@ -387,7 +391,7 @@ fn table_html(table: &Table) -> Html {
     for n in &table.notes {
         out.push(note(n));
     }
-    out.push(note(&format!("CSV: tables/{}.csv", table.id)));
+    out.push(note(&format!("CSV: {csv_dir}{}.csv", table.id)));
     out
 }
 
@@ -554,11 +558,13 @@ pub fn render_annex(report: &Report) -> String {
                 if table.rows.is_empty() {
                     body.push(paragraph("Nothing reached the screening threshold."));
                 } else {
-                    body.push(table_html(table));
+                    body.push(table_html(table, ""));
                 }
             }
         }
-        body.push(note(&format!("CSV: {}.csv", item.id)));
+        if matches!(item.content, RestrictedContent::Flags(_)) {
+            body.push(note(&format!("CSV: {}.csv", item.id)));
+        }
         page.sections.push(Section::new(&item.title, body).with_id(item.id.clone()));
     }
     page.footer = Some(
