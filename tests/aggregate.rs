@@ -114,8 +114,9 @@ fn extract() -> String {
     csv
 }
 
-/// A federation whose icb node holds the `ed` dataset, the lookup and the aggregate policy.
-fn setup() -> TestFederation {
+/// A federation whose icb node holds the `ed` dataset (imported by operator `tester`), the
+/// lookup and the aggregate policy. Also used by the audit tests.
+pub(crate) fn setup() -> TestFederation {
     let fed = TestFederation::new();
     let dir = fed.member_dir("icb");
     std::fs::create_dir_all(dir.join("datasets")).expect("mkdir");

@@ -416,7 +416,7 @@ pub(crate) fn give_node(
 
 /// A federation whose police node holds `deaths` and whose ICB holds `ed`, with the rules
 /// above; the ICB releases linked tables exact (the test seam).
-fn setup() -> TestFederation {
+pub(crate) fn setup() -> TestFederation {
     let fed = TestFederation::new();
     give_node(&fed, "police", "deaths", DEATHS_SCHEMA, &deaths_csv(), POLICE_RULES);
     give_node(&fed, "icb", "ed", ED_SCHEMA, &ed_csv(), ICB_RULES);
@@ -537,8 +537,7 @@ pub(crate) fn entries_for(fed: &TestFederation, node: &str, query_id: &str) -> V
 pub(crate) fn digests(entries: &[pb::AuditEntry]) -> BTreeSet<String> {
     entries
         .iter()
-        .filter_map(|e| e.detail.split_once("messages ").map(|(_, list)| list))
-        .flat_map(|list| list.split(','))
+        .flat_map(|e| e.relay_digests.iter())
         .map(|d| {
             let (head, hex) = d.split_once(':').expect("sender>receiver#step:hex");
             let (route, step) = head.split_once('#').expect("sender>receiver#step");
@@ -551,7 +550,7 @@ pub(crate) fn digests(entries: &[pb::AuditEntry]) -> BTreeSet<String> {
 }
 
 /// A count query over both nodes' datasets, person unit unless `extra` says otherwise.
-fn count_query(title: &str, extra: &str, study: &str) -> String {
+pub(crate) fn count_query(title: &str, extra: &str, study: &str) -> String {
     format!(
         r#"title = "{title}"
 kind = "count"
@@ -696,7 +695,7 @@ fn linked_counts_and_windows_match_the_hand_counts_and_both_logs_agree() {
 
 /// Runs a flag-back in a child process, waits for its request to appear at the ICB, decides
 /// it with `decide` (`approve` or `deny` arguments) and returns the coordinator's output.
-fn flag_back(fed: &TestFederation, case_ref: &str, decide: &[&str]) -> Output {
+pub(crate) fn flag_back(fed: &TestFederation, case_ref: &str, decide: &[&str]) -> Output {
     let query = format!(
         r#"title = "Flag-back {case_ref}"
 kind = "flag_back"

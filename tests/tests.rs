@@ -18,6 +18,9 @@ mod audit;
 // SIGKILL mid-burst, again and again: the log verifies and keeps every delivered entry.
 mod crash;
 
+// The DPO's HTML report of one audit log: sections, refusing rules, a tampered log shown first.
+mod audit_report;
+
 // The command line: help texts and exit codes.
 mod cli;
 
@@ -42,8 +45,19 @@ mod overlap;
 // counts read unchanged and name in their release (F18).
 mod calibration;
 
+// Subject search and payload retention: the entries concerning one person, logged searches,
+// erasure that keeps the log verifiable.
+mod subjects;
+
 // Person-linkage accuracy on a small synthetic county: the issue 6 thresholds and the decoys.
 mod linkage_accuracy;
+
+// Audit reconciliation: a clean run reconciles clean; deleted tails, rewritten middles, forks,
+// one-sided queries, substituted relay messages and rewritten result hashes are each named.
+mod reconcile;
+
+// Witnessing: coordinator and nodes cosign each other's logs; an independent witness; forks.
+mod witness;
 
 // The analytical report: every section, nothing in the suppressed range, every number traced to
 // a receipt, a partner down named, a self-contained page, a rendering in headless Chromium.

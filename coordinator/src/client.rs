@@ -6,6 +6,7 @@ use std::time::Duration;
 use fedlink_proto::federation::Member;
 use fedlink_proto::pb;
 use fedlink_proto::pb::node_client::NodeClient;
+use fedlink_proto::pb::witness_client::WitnessClient;
 use fedlink_proto::refusal::{RECEIPT_HEADER, REFUSAL_HEADER};
 use prost::Message as _;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
@@ -86,7 +87,28 @@ async fn open_channel(
     timeout: Duration,
 ) -> Result<Channel, ConnectError> {
     let endpoint = node.endpoint.clone().unwrap_or_default();
-    let bad = |problem: String| ConnectError::Endpoint { endpoint: endpoint.clone(), problem };
+    open_endpoint(&endpoint, node.tls_name.as_deref(), tls, timeout).await
+}
+
+/// Opens an mTLS connection to a witness's `Witness` service (a node's, or an independent
+/// witness's at `address`), with [`CallLimits::QUERY`].
+pub async fn connect_witness(
+    address: &str,
+    tls_name: Option<&str>,
+    tls: &ClientTls,
+) -> Result<WitnessClient<Channel>, ConnectError> {
+    Ok(WitnessClient::new(open_endpoint(address, tls_name, tls, CallLimits::QUERY.timeout).await?))
+}
+
+/// Opens an mTLS channel to `endpoint` (`https://HOST:PORT`), expecting `tls_name` (or the
+/// host) in the server's certificate.
+async fn open_endpoint(
+    endpoint: &str,
+    tls_name: Option<&str>,
+    tls: &ClientTls,
+    timeout: Duration,
+) -> Result<Channel, ConnectError> {
+    let bad = |problem: String| ConnectError::Endpoint { endpoint: endpoint.to_string(), problem };
     let host = endpoint
         .split("://")
         .nth(1)
@@ -94,11 +116,11 @@ async fn open_channel(
         .ok_or_else(|| bad("expected https://HOST:PORT".into()))?;
     let mut config = ClientTlsConfig::new()
         .ca_certificate(Certificate::from_pem(&tls.ca_pem))
-        .domain_name(node.tls_name.clone().unwrap_or(host));
+        .domain_name(tls_name.map_or(host, str::to_string));
     if let (Some(cert), Some(key)) = (&tls.cert_pem, &tls.key_pem) {
         config = config.identity(Identity::from_pem(cert, key));
     }
-    let channel = Endpoint::from_shared(endpoint.clone())
+    let channel = Endpoint::from_shared(endpoint.to_string())
         .map_err(|e| bad(e.to_string()))?
         .tls_config(config)
         .map_err(|e| bad(e.to_string()))?
@@ -108,7 +130,7 @@ async fn open_channel(
         .connect()
         .await
         .map_err(|e| ConnectError::Unreachable {
-            endpoint: endpoint.clone(),
+            endpoint: endpoint.to_string(),
             problem: chain(&e),
         })?;
     Ok(channel)

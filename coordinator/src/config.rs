@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use fedlink_proto::envelope::{LawfulBasis, Requester};
 use fedlink_proto::federation::{Federation, Member, MemberRole, TlsFiles};
 use fedlink_proto::identity::IdentityKey;
+use fedlink_proto::witness::{ConfiguredWitness, WitnessEntry};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoordinatorError;
@@ -67,6 +68,11 @@ pub struct CoordinatorConfigFile {
     /// The authoriser whose key signs person-level requests (flag-back), if any.
     #[serde(default)]
     pub authoriser: Option<AuthoriserConfig>,
+    /// Independent witnesses the coordinator sends its checkpoints to at the end of each
+    /// command, one `[[witness]]` table each (name, address, vkey; `fedlink witness init`
+    /// prints the table).
+    #[serde(default, rename = "witness", skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<WitnessEntry>,
 }
 
 /// The `[authoriser]` table: who authorises person-level requests and where their key is.
@@ -115,6 +121,8 @@ pub struct CoordinatorSettings {
     pub query: QueryDefaults,
     /// The authoriser, if configured.
     pub authoriser: Option<AuthoriserKey>,
+    /// Independent witnesses of the coordinator's log.
+    pub witnesses: Vec<ConfiguredWitness>,
 }
 
 impl CoordinatorSettings {
@@ -176,8 +184,18 @@ impl CoordinatorSettings {
                 Some(AuthoriserKey { id: a.id.clone(), role: a.role.clone(), key })
             }
         };
+        let witnesses = file
+            .witnesses
+            .iter()
+            .map(|w| {
+                w.resolve().map_err(|e| {
+                    invalid(config_path, format!("[[witness]] {:?}: key `vkey`: {e}", w.name))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             authoriser,
+            witnesses,
             me,
             federation,
             data_dir: at(&file.data_dir),

@@ -1,8 +1,10 @@
 //! The coordinator's core: build and sign envelopes, log every query it issues in its own audit
-//! log *before* sending it, and verify, store and log every receipt that comes back.
+//! log *before* sending it, and verify, store, cosign and log every receipt that comes back.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use fedlink_proto::audit::cosignature::Cosigner;
 use fedlink_proto::audit::store::AuditLog;
 use fedlink_proto::clock::{Clock, SystemClock, UnixMillis};
 use fedlink_proto::envelope::{
@@ -12,6 +14,7 @@ use fedlink_proto::envelope::{
 use fedlink_proto::federation::{Member, MemberRole};
 use fedlink_proto::link::{LinkKind, LinkRequest};
 use fedlink_proto::pb;
+use fedlink_proto::witness::member_cosigner_name;
 
 use crate::client::ClientTls;
 use crate::config::CoordinatorSettings;
@@ -37,6 +40,12 @@ pub struct Coordinator {
     receipts: Mutex<ReceiptStore>,
     /// Time source for envelopes and log entries.
     clock: Arc<dyn Clock>,
+    /// The coordinator as a witness of node logs: it cosigns every node checkpoint whose
+    /// receipt it verified (consistency with the last one it saw included).
+    cosigner: Cosigner,
+    /// Nodes whose receipts this command verified: at its end they are sent the coordinator's
+    /// checkpoint to cosign and its cosignatures of theirs ([`crate::witness`]).
+    contacted: Mutex<BTreeSet<String>>,
 }
 
 impl Coordinator {
@@ -67,7 +76,21 @@ impl Coordinator {
             Arc::clone(&clock),
         )?;
         let receipts = ReceiptStore::open(&settings.data_dir.join("receipts.db"))?;
-        Ok(Self { settings, log: Mutex::new(log), receipts: Mutex::new(receipts), clock })
+        let cosigner_key =
+            settings.identity.try_clone().map_err(|e| CoordinatorError::Store(e.to_string()))?;
+        let cosigner = Cosigner::new(
+            &member_cosigner_name(&settings.federation.name, &settings.me.name),
+            cosigner_key,
+        )
+        .map_err(|e| CoordinatorError::Store(e.to_string()))?;
+        Ok(Self {
+            settings,
+            log: Mutex::new(log),
+            receipts: Mutex::new(receipts),
+            clock,
+            cosigner,
+            contacted: Mutex::new(BTreeSet::new()),
+        })
     }
 
     /// The settings.
@@ -84,12 +107,25 @@ impl Coordinator {
         }
     }
 
-    fn log(&self) -> Result<MutexGuard<'_, AuditLog>, CoordinatorError> {
+    /// The coordinator's own audit log. Held only for short SQLite calls, never across an
+    /// await.
+    pub(crate) fn log(&self) -> Result<MutexGuard<'_, AuditLog>, CoordinatorError> {
         self.log.lock().map_err(|_| CoordinatorError::Store("audit log lock poisoned".into()))
     }
 
-    fn receipts(&self) -> Result<MutexGuard<'_, ReceiptStore>, CoordinatorError> {
+    /// The receipt store. Held only for short SQLite calls, never across an await.
+    pub(crate) fn receipts(&self) -> Result<MutexGuard<'_, ReceiptStore>, CoordinatorError> {
         self.receipts.lock().map_err(|_| CoordinatorError::Store("receipt lock poisoned".into()))
+    }
+
+    /// The nodes whose receipts were verified since this coordinator was opened, by name.
+    pub fn contacted_nodes(&self) -> Vec<String> {
+        self.contacted.lock().map(|c| c.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Milliseconds since the epoch by the coordinator's clock.
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.clock.now().0
     }
 
     /// Builds an envelope for one node answering alone.
@@ -358,7 +394,17 @@ impl Coordinator {
             }
         }
         let now = self.clock.now().0;
-        self.receipts()?.record(&node.name, query_id.as_bytes(), &verified, now)?;
+        // Witness semantics (tlog-witness): the receipt's checkpoint is consistent with the
+        // last one seen of this node (verify_receipt checked), so the coordinator cosigns it.
+        let cosignature = self
+            .cosigner
+            .cosign(&verified.checkpoint, u64::try_from(now / 1000).unwrap_or(0))
+            .map_err(|e| CoordinatorError::Store(e.to_string()))?
+            .to_line();
+        self.receipts()?.record(&node.name, query_id.as_bytes(), &verified, &cosignature, now)?;
+        if let Ok(mut contacted) = self.contacted.lock() {
+            contacted.insert(node.name.clone());
+        }
         let entry = pb::AuditEntry {
             event_type: pb::EventType::ResultReceived as i32,
             decision: verified.entry.decision,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use fedlink_proto::federation::{Federation, Member, MemberRole, TlsFiles};
 use fedlink_proto::identity::IdentityKey;
+use fedlink_proto::witness::{ConfiguredWitness, WitnessEntry};
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::schema::DatasetSchema;
@@ -92,6 +93,14 @@ pub struct NodeConfigFile {
     /// The datasets this node holds, one `[[dataset]]` table each.
     #[serde(default, rename = "dataset", skip_serializing_if = "Vec::is_empty")]
     pub datasets: Vec<DatasetEntry>,
+    /// Independent witnesses this node sends its checkpoints to, one `[[witness]]` table each
+    /// (name, address, vkey; `fedlink witness init` prints the table).
+    #[serde(default, rename = "witness", skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<WitnessEntry>,
+    /// How often the node sends its latest checkpoint to its witnesses when its log has grown,
+    /// in seconds (default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness_push_every_s: Option<u64>,
 }
 
 /// A `[[dataset]]` table: where a dataset's schema file is.
@@ -132,6 +141,10 @@ pub struct NodeSettings {
     pub datasets: Vec<DatasetSchema>,
     /// The public geography lookup file, if configured.
     pub geography_lookup: Option<PathBuf>,
+    /// Independent witnesses to send checkpoints to.
+    pub witnesses: Vec<ConfiguredWitness>,
+    /// How often to send them.
+    pub witness_push_every: std::time::Duration,
 }
 
 impl NodeSettings {
@@ -206,6 +219,24 @@ impl NodeSettings {
             .validate_against(&datasets, file.geography_lookup.is_some())
             .map_err(|problem| ConfigError::Invalid { path: policy_path.clone(), problem })?;
 
+        let witnesses = file
+            .witnesses
+            .iter()
+            .map(|w| {
+                w.resolve().map_err(|e| ConfigError::Invalid {
+                    path: config_path.to_path_buf(),
+                    problem: format!("[[witness]] {:?}: key `vkey`: {e}", w.name),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let push_every_s = file.witness_push_every_s.unwrap_or(5);
+        if push_every_s == 0 {
+            return Err(ConfigError::Invalid {
+                path: config_path.to_path_buf(),
+                problem: "key `witness_push_every_s`: must be at least 1".into(),
+            });
+        }
+
         let listen = file.listen.parse().map_err(|e| ConfigError::Invalid {
             path: config_path.to_path_buf(),
             problem: format!("key `listen`: {:?} is not an address:port ({e})", file.listen),
@@ -226,6 +257,8 @@ impl NodeSettings {
             danger_exact_linked_counts: file.danger_exact_linked_counts.unwrap_or(false),
             datasets,
             geography_lookup: file.geography_lookup.as_ref().map(|p| at(p)),
+            witnesses,
+            witness_push_every: std::time::Duration::from_secs(push_every_s),
         })
     }
 }

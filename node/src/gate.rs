@@ -7,10 +7,12 @@
 //! refused request makes one entry (DENIED, naming the rule), and its receipt travels in the
 //! `fedlink-receipt-bin` header of the error status.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
 use fedlink_proto::audit::budget::{BudgetKey, BudgetLimits};
-use fedlink_proto::audit::store::{AuditLog, StoreError};
+use fedlink_proto::audit::payload::{Payload, SubjectToken};
+use fedlink_proto::audit::store::payload::{Erasure, SubjectSearch};
+use fedlink_proto::audit::store::{AuditLog, StoreError, decode_entry};
 use fedlink_proto::clock::Clock;
 use fedlink_proto::envelope::{
     Envelope, VerifiedEnvelope, lawful_basis_to_pb, mode_to_pb, requester_to_pb, role_to_pb,
@@ -57,16 +59,26 @@ pub struct Denial {
 /// The node's audit log with the entry shapes the node writes.
 pub struct AuditGate {
     /// The log. A std mutex: it is only locked inside `spawn_blocking`, never across an await,
-    /// and SQLite wants one writer at a time anyway.
-    log: Mutex<AuditLog>,
+    /// and SQLite wants one writer at a time anyway. Shared with the subject indexer.
+    log: Arc<Mutex<AuditLog>>,
     /// The node's clock, shared with the envelope checks.
     clock: Arc<dyn Clock>,
+    /// How long a payload (subject tokens) is kept before it may be erased, in ms.
+    payload_retention_ms: i64,
+    /// Wakes the thread that copies new payloads' tokens into the subject index, off the
+    /// answer's path (`fedlink_proto::audit::store::payload`).
+    indexer: Option<mpsc::Sender<()>>,
 }
 
 impl AuditGate {
-    /// Wraps an opened log.
-    pub fn new(log: AuditLog, clock: Arc<dyn Clock>) -> Self {
-        Self { log: Mutex::new(log), clock }
+    /// Wraps an opened log, keeping payloads `payload_retention_days` (the policy's
+    /// `[audit]`), and starts the subject indexer, which first finishes any payload a previous
+    /// run left unindexed.
+    pub fn new(log: AuditLog, clock: Arc<dyn Clock>, payload_retention_days: u32) -> Self {
+        let log = Arc::new(Mutex::new(log));
+        let indexer = start_indexer(Arc::clone(&log));
+        let payload_retention_ms = i64::from(payload_retention_days) * 86_400_000;
+        Self { log, clock, payload_retention_ms, indexer }
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, AuditLog>, NodeError> {
@@ -250,19 +262,110 @@ impl AuditGate {
     }
 
     /// Logs one step of a linked query: what this node sends a peer through the relay (or
-    /// releases at the end), to whom, with the digests of the messages it sent and received
-    /// so far in `detail` (auditors match them across the two nodes' logs), and the budget
-    /// charge of a released table.
+    /// releases at the end), to whom, a readable `detail`, the digest lines of every relay
+    /// message it sent and received so far in `relay_digests` (auditors match them across the
+    /// sender's and the receiver's logs), and the budget charge of a released table.
     pub fn disclose_linked(
         &self,
         logged: &Logged<AuthorisedQuery>,
         output: pb::OutputRecord,
         recipients: Vec<String>,
         detail: String,
+        relay_digests: &[String],
         charge: Option<(pb::BudgetCharge, &BudgetLimits)>,
     ) -> Result<pb::Receipt, NodeError> {
-        let entry = pb::AuditEntry { recipients, detail, ..disclosure_entry(logged, output) };
+        let entry = pb::AuditEntry {
+            recipients,
+            detail,
+            relay_digests: relay_digests.to_vec(),
+            ..disclosure_entry(logged, output)
+        };
         self.append_disclosure(logged, entry, charge)
+    }
+
+    /// [`AuditGate::disclose_linked`] for the step that processed identifiable people of this
+    /// node: the entry also carries a payload of their subject tokens, kept for the policy's
+    /// retention period (issue 7 item 4). No tokens, no payload.
+    ///
+    /// The entry's `subject_count` is left at 0: the entry leaves the node (receipts to the
+    /// coordinator, exports to auditors), and the number of people on a side is what the
+    /// padding with a noised number of dummies hides (design-review F2, F5); it stays in the
+    /// payload, which never leaves.
+    pub fn disclose_linked_concerning(
+        &self,
+        logged: &Logged<AuthorisedQuery>,
+        output: pb::OutputRecord,
+        recipients: Vec<String>,
+        detail: String,
+        relay_digests: &[String],
+        subjects: Vec<SubjectToken>,
+    ) -> Result<pb::Receipt, NodeError> {
+        if subjects.is_empty() {
+            return self.disclose_linked(logged, output, recipients, detail, relay_digests, None);
+        }
+        let entry = pb::AuditEntry {
+            recipients,
+            detail,
+            relay_digests: relay_digests.to_vec(),
+            ..disclosure_entry(logged, output)
+        };
+        let payload = Payload::new(subjects, String::new());
+        let env = logged.query().checked().envelope();
+        let receipt = {
+            let mut log = self.lock()?;
+            let appended =
+                log.append_with_payload(entry, None, &payload, self.payload_retention_ms)?;
+            let from = env.known_log_size.min(appended.size);
+            log.receipt(appended.index, from)?
+        };
+        self.wake_indexer();
+        Ok(receipt)
+    }
+
+    /// Appends a system event whose payload holds subject tokens (a subject search logs the
+    /// token it searched for, never the identifier).
+    pub fn system_event_concerning(
+        &self,
+        entry: pb::AuditEntry,
+        subjects: Vec<SubjectToken>,
+    ) -> Result<u64, NodeError> {
+        let payload = Payload::new(subjects, String::new());
+        let index = self
+            .lock()?
+            .append_with_payload(entry, None, &payload, self.payload_retention_ms)?
+            .index;
+        self.wake_indexer();
+        Ok(index)
+    }
+
+    /// Erases every payload whose retention has ended and logs the erasure (an ERASURE entry
+    /// naming how many and which index range) in the same transaction. `None` when none was
+    /// due.
+    pub fn erase_expired_payloads(
+        &self,
+        actor: pb::Actor,
+    ) -> Result<Option<(Erasure, u64)>, NodeError> {
+        let erased = self.lock()?.erase_expired_payloads(|e| erasure_entry(e, actor))?;
+        Ok(erased.map(|(erasure, appended)| (erasure, appended.index)))
+    }
+
+    /// Every entry whose payload holds any of `tokens` (see
+    /// [`AuditLog::search_subjects`]).
+    pub fn search_subjects(&self, tokens: &[SubjectToken]) -> Result<SubjectSearch, NodeError> {
+        Ok(self.lock()?.search_subjects(tokens)?)
+    }
+
+    /// Entry `index`, decoded.
+    pub fn entry(&self, index: u64) -> Result<pb::AuditEntry, NodeError> {
+        let bytes = self.lock()?.entry(index)?;
+        decode_entry(&bytes).map_err(|e| NodeError::Internal(format!("audit entry {index}: {e}")))
+    }
+
+    fn wake_indexer(&self) {
+        if let Some(indexer) = &self.indexer {
+            // A stopped indexer leaves the payload pending: the next search or start indexes it.
+            let _ = indexer.send(());
+        }
     }
 
     fn append_disclosure(
@@ -278,6 +381,8 @@ impl AuditGate {
             let from = env.known_log_size.min(appended.size);
             return Ok(log.receipt(appended.index, from)?);
         };
+        // A refusal for want of budget still lists the relay messages the entry would have.
+        let relay_digests = entry.relay_digests.clone();
         let entry = pb::AuditEntry { budget: Some(charge.clone()), ..entry };
         match log.append_charged(entry, limits) {
             Ok(appended) => {
@@ -293,7 +398,7 @@ impl AuditGate {
                     requested_micro: charge.epsilon_micro,
                     remaining_micro: limit_micro.saturating_sub(spent_micro),
                 }));
-                Err(NodeError::Refused(self.refuse(logged, &refusal)))
+                Err(NodeError::Refused(self.refuse_relayed(logged, &refusal, &relay_digests)))
             }
             Err(e) => Err(e.into()),
         }
@@ -302,9 +407,23 @@ impl AuditGate {
     /// Logs the refusal of a query that was already admitted (its request entry holds the query
     /// id, so this entry points back to it) and returns the status to send.
     pub fn refuse(&self, logged: &Logged<AuthorisedQuery>, refusal: &Refusal) -> tonic::Status {
+        self.refuse_relayed(logged, refusal, &[])
+    }
+
+    /// As [`AuditGate::refuse`], for a linked query's session: the entry lists the digest lines
+    /// of every relay message the node sent and received before it refused (the refused
+    /// message among them), so the sender's log and this one still match message by message.
+    pub fn refuse_relayed(
+        &self,
+        logged: &Logged<AuthorisedQuery>,
+        refusal: &Refusal,
+        relay_digests: &[String],
+    ) -> tonic::Status {
         let env = logged.query().checked().envelope();
-        let entry =
-            after_admission(logged, pb::Decision::Denied, refusal.rule(), refusal.to_string());
+        let entry = pb::AuditEntry {
+            relay_digests: relay_digests.to_vec(),
+            ..after_admission(logged, pb::Decision::Denied, refusal.rule(), refusal.to_string())
+        };
         self.status_with_receipt(refusal, entry, None, env.known_log_size)
     }
 
@@ -312,10 +431,23 @@ impl AuditGate {
     /// the detail could depend on the data, so it goes to the service log only) and returns
     /// the status to send, carrying the entry's receipt.
     pub fn fail(&self, logged: &Logged<AuthorisedQuery>, problem: &NodeError) -> tonic::Status {
+        self.fail_relayed(logged, problem, &[])
+    }
+
+    /// As [`AuditGate::fail`], listing the relay messages the session sent and received.
+    pub fn fail_relayed(
+        &self,
+        logged: &Logged<AuthorisedQuery>,
+        problem: &NodeError,
+        relay_digests: &[String],
+    ) -> tonic::Status {
         tracing::error!(error = %problem, "an admitted query failed");
         let env = logged.query().checked().envelope();
         let reason = "the node could not complete the answer; nothing was released";
-        let entry = after_admission(logged, pb::Decision::Error, "node.internal", reason.into());
+        let entry = pb::AuditEntry {
+            relay_digests: relay_digests.to_vec(),
+            ..after_admission(logged, pb::Decision::Error, "node.internal", reason.into())
+        };
         // Not a refusal: no refusal header, only the receipt.
         self.status_with_receipt_parts(
             tonic::Code::Internal,
@@ -335,6 +467,86 @@ impl AuditGate {
     /// Milliseconds since the epoch by the node's clock.
     pub fn now_ms(&self) -> i64 {
         self.clock.now().0
+    }
+
+    /// Runs `f` on the log under its lock. For the witness (`witness::member`), which keeps
+    /// cosignatures of this log beside it and reads what to send witnesses; entries it writes
+    /// are its alarms.
+    pub fn with_log<T>(
+        &self,
+        f: impl FnOnce(&mut AuditLog) -> Result<T, StoreError>,
+    ) -> Result<T, NodeError> {
+        let mut log = self.lock()?;
+        Ok(f(&mut log)?)
+    }
+}
+
+/// Starts the thread that fills the subject index from new payloads, a chunk at a time so an
+/// append never waits long for the lock; it runs once at once (payloads an earlier run left
+/// pending) and again after each wake-up. `None` if the thread cannot start: searches then
+/// index what they need themselves.
+fn start_indexer(log: Arc<Mutex<AuditLog>>) -> Option<mpsc::Sender<()>> {
+    let (wake, woken) = mpsc::channel::<()>();
+    let _ = wake.send(());
+    // A weak handle: when the gate is dropped at shutdown the log closes at once (SQLite then
+    // checkpoints its WAL into audit.db), rather than when this thread next wakes.
+    let log = Arc::downgrade(&log);
+    std::thread::Builder::new()
+        .name("audit-subject-index".into())
+        .spawn(move || {
+            while woken.recv().is_ok() {
+                while woken.try_recv().is_ok() {}
+                loop {
+                    let Some(log) = log.upgrade() else { return };
+                    let more = match log.lock() {
+                        Ok(log) => log.index_pending_payloads(),
+                        Err(_) => return,
+                    };
+                    match more {
+                        Ok(true) => continue,
+                        Ok(false) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not index audit payloads yet");
+                            break;
+                        }
+                    }
+                }
+            }
+        })
+        .ok()
+        .map(|_| wake)
+}
+
+/// The ERASURE entry for a retention sweep run by `actor` (the node at start-up, or an
+/// operator).
+fn erasure_entry(erasure: &Erasure, actor: pb::Actor) -> pb::AuditEntry {
+    pb::AuditEntry {
+        event_type: pb::EventType::Erasure as i32,
+        decision: pb::Decision::Allowed as i32,
+        rule: "policy.audit.payload_retention_days".into(),
+        reason: "payload retention ended".into(),
+        actor: Some(actor),
+        detail: format!(
+            "erased the payloads (subject tokens) of {} entries from entry {} to entry {} \
+             whose retention had ended; the entries themselves still verify",
+            erasure.count, erasure.first_index, erasure.last_index
+        ),
+        ..Default::default()
+    }
+}
+
+/// The actor of something done on the node itself: by the node (`operator` `None`), or by an
+/// operator at its command line.
+pub fn local_actor(member: &str, organisation: &str, operator: Option<&str>) -> pb::Actor {
+    pb::Actor {
+        member: member.to_string(),
+        auth_method: "local".into(),
+        requester: operator.map(|operator| pb::Requester {
+            officer_id: operator.to_string(),
+            role: "node operator".into(),
+            organisation: organisation.to_string(),
+        }),
+        ..Default::default()
     }
 }
 

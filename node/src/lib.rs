@@ -18,10 +18,14 @@
 //!   sides of the relay protocol, the protected linked release.
 //! - [`policy`]: the deny-by-default policy and the check that makes an `AuthorisedQuery`.
 //! - [`request`]: peer authentication and envelope checks, typed step by step.
+//! - [`subject_tokens`]: node-local keyed tokens of the people a request concerned, for
+//!   subject search in the audit log.
 //! - [`gate`]: the audit gate: logs requests, refusals and disclosures; makes `Logged` queries.
 //! - [`state`]: what every handler shares.
 //! - [`service`]: the thin gRPC trait implementation and the common admission path.
 //! - [`describe`]: the Describe RPC's apply and respond steps.
+//! - [`witness`]: witnessing (F14): the node cosigns the coordinator's checkpoints and keeps
+//!   its cosignatures of the node's own; the same service runs alone as `fedlink witness`.
 //! - [`server`]: start-up, mTLS, health, reflection, graceful shutdown.
 //! - [`error`]: the node's error type and its one mapping to gRPC statuses.
 
@@ -45,3 +49,5 @@ pub mod request;
 pub mod server;
 pub mod service;
 pub mod state;
+pub mod subject_tokens;
+pub mod witness;

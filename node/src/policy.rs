@@ -5,9 +5,11 @@
 //! The `[[aggregate]]` rules (per dataset and purpose: column uses, disclosure control, DP
 //! settings, published templates) and the `[budget]` table live in [`aggregate`]; the
 //! `[[linkage]]` rules (roles, key types, labels, window catalogue, cohort sources, caps,
-//! flag-back) in [`linkage`]. Each section stays deny-by-default.
+//! flag-back) in [`linkage`]. Each section stays deny-by-default. The `[audit]` table (how long
+//! audit payloads are kept) is in [`audit`].
 
 pub mod aggregate;
+pub mod audit;
 pub mod linkage;
 
 use fedlink_proto::audit::budget::parse_epsilon;
@@ -96,6 +98,9 @@ pub struct Policy {
     /// Linkage rules, one per dataset and set of purposes.
     #[serde(default)]
     pub linkage: Vec<linkage::LinkageRule>,
+    /// Audit-log settings (payload retention).
+    #[serde(default)]
+    pub audit: audit::AuditSettings,
 }
 
 /// A query that passed every envelope check and the policy. Only [`Policy::authorise`] makes one.
@@ -132,6 +137,7 @@ impl Policy {
         for (i, rule) in policy.linkage.iter().enumerate() {
             rule.validate(i)?;
         }
+        policy.audit.validate()?;
         match &policy.budget {
             Some(budget) => {
                 let limits = budget.limits()?;

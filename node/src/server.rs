@@ -1,5 +1,6 @@
-//! Start-up and serving: open the audit log, bind the port, serve the Node service, health and
-//! reflection over mTLS only, and stop gracefully when asked.
+//! Start-up and serving: open the audit log, bind the port, serve the Node service, the Witness
+//! service (the node witnesses the coordinator's log), health and reflection over mTLS only,
+//! send the node's checkpoints to its independent witnesses, and stop gracefully when asked.
 //!
 //! The TLS layer (rustls via tonic) requires a client certificate from the federation CA; the
 //! request path then requires that certificate to be *listed* in the federation file. Health and
@@ -25,6 +26,10 @@ use crate::gate::AuditGate;
 use crate::request::cert_fingerprint;
 use crate::service::NodeService;
 use crate::state::NodeState;
+use crate::witness::member::node_witness;
+use crate::witness::push::{self, ClientPem};
+use crate::witness::service::{WitnessCore, WitnessService};
+use crate::witness::state::WitnessState;
 
 /// Largest message the node accepts: a linkage step carries a whole side's packed tuples (a
 /// 100,000-subject side of 24 points each is 77 MB); the policy caps keep real ones below this.
@@ -66,6 +71,17 @@ pub enum ServeError {
     /// The start-up audit entry could not be written.
     #[error("cannot write the start-up audit entry: {0}")]
     StartEntry(String),
+    /// The witness state could not be opened.
+    #[error("cannot open the witness state at {path}: {problem}")]
+    WitnessState {
+        /// Where it lives.
+        path: std::path::PathBuf,
+        /// What failed.
+        problem: String,
+    },
+    /// The subject-token key could not be read or made.
+    #[error("cannot open the subject-token key")]
+    SubjectTokenKey(#[from] crate::subject_tokens::KeyFileError),
     /// The public geography lookup could not be loaded.
     #[error("cannot load the geography lookup")]
     GeographyLookup(#[from] crate::dataset::geography::LookupError),
@@ -77,6 +93,11 @@ pub struct BoundNode {
     listener: TcpListener,
     tls: ServerTlsConfig,
     addr: SocketAddr,
+    /// The node's witness of the coordinator's log.
+    witness: Arc<WitnessCore>,
+    /// Independent witnesses of this node's log, how often to send them checkpoints, and the
+    /// TLS material to reach them.
+    witnesses: (Vec<fedlink_proto::witness::ConfiguredWitness>, std::time::Duration, ClientPem),
 }
 
 impl BoundNode {
@@ -105,9 +126,14 @@ impl BoundNode {
             .identity
             .try_clone()
             .map_err(|e| ServeError::StartEntry(format!("identity key: {e}")))?;
+        let witness_identity = settings
+            .identity
+            .try_clone()
+            .map_err(|e| ServeError::StartEntry(format!("identity key: {e}")))?;
         let log = AuditLog::open(&log_path, &origin, settings.identity, Arc::clone(&clock))
             .map_err(|source| ServeError::AuditLog { path: log_path.clone(), source })?;
-        let audit = AuditGate::new(log, clock);
+        let audit =
+            AuditGate::new(log, Arc::clone(&clock), settings.policy.audit.payload_retention_days);
         audit
             .system_event(
                 pb::EventType::ServiceStart,
@@ -119,6 +145,22 @@ impl BoundNode {
                 ),
             )
             .map_err(|e| ServeError::StartEntry(e.to_string()))?;
+        let subject_tokens =
+            Arc::new(crate::subject_tokens::SubjectTokenKey::load_or_create(&settings.data_dir)?);
+        // The retention sweep: payloads whose retention ended while the node was down go now.
+        let node = crate::gate::local_actor(&settings.me.name, &settings.me.organisation, None);
+        if let Some((erasure, index)) = audit
+            .erase_expired_payloads(node)
+            .map_err(|e| ServeError::StartEntry(format!("payload retention sweep: {e}")))?
+        {
+            tracing::info!(
+                payloads = erasure.count,
+                first = erasure.first_index,
+                last = erasure.last_index,
+                entry = index,
+                "erased audit payloads whose retention ended"
+            );
+        }
 
         if let Some(path) = &settings.geography_lookup {
             load_geography_lookup(path, &settings.data_dir.join("datasets.db"))?;
@@ -133,6 +175,15 @@ impl BoundNode {
         let addr = listener
             .local_addr()
             .map_err(|source| ServeError::Bind { addr: settings.listen, source })?;
+        let client_pem = ClientPem {
+            ca: settings.ca_pem.clone(),
+            cert: settings.cert_pem.clone(),
+            key: settings.key_pem.clone(),
+        };
+        let witness_path = settings.data_dir.join("witness.db");
+        let witness_state = WitnessState::open(&witness_path).map_err(|e| {
+            ServeError::WitnessState { path: witness_path.clone(), problem: e.to_string() }
+        })?;
         let state = Arc::new(NodeState {
             datasets: settings.datasets,
             data_dir: settings.data_dir.clone(),
@@ -142,9 +193,21 @@ impl BoundNode {
             audit,
             identity,
             sessions: Default::default(),
+            subject_tokens,
             danger_exact_linked_counts: settings.danger_exact_linked_counts,
         });
-        Ok(Self { state, listener, tls, addr })
+        let witness = node_witness(
+            witness_state,
+            &state.federation,
+            &state.me.name,
+            witness_identity,
+            Arc::clone(&state),
+            clock,
+        )
+        .map(Arc::new)
+        .map_err(|e| ServeError::WitnessState { path: witness_path, problem: e.to_string() })?;
+        let witnesses = (settings.witnesses, settings.witness_push_every, client_pem);
+        Ok(Self { state, listener, tls, addr, witness, witnesses })
     }
 
     /// The address actually bound (useful when the config asked for port 0).
@@ -172,6 +235,8 @@ impl BoundNode {
         let node = pb::node_server::NodeServer::new(NodeService::new(Arc::clone(&self.state)))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let witness =
+            pb::witness_server::WitnessServer::new(WitnessService::new(Arc::clone(&self.witness)));
         let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
         // Expired linkage sessions are dropped (and their scalars zeroised) within seconds, not
         // only when the next linked query touches the session table.
@@ -183,18 +248,26 @@ impl BoundNode {
                 reaper_state.sessions.reap(reaper_state.audit.now_ms());
             }
         });
+        let (witnesses, every, client_pem) = self.witnesses;
+        let pusher = (!witnesses.is_empty()).then(|| {
+            tokio::spawn(push::run(Arc::clone(&self.state), witnesses, client_pem, every))
+        });
         tracing::info!(member = %self.state.me.name, addr = %self.addr, "serving over mTLS");
         Server::builder()
             .tls_config(self.tls)
             .map_err(|e| transport(&e))?
             .add_service(InterceptedService::new(health, members.clone()))
             .add_service(InterceptedService::new(reflection, members.clone()))
-            .add_service(InterceptedService::new(reflection_alpha, members))
+            .add_service(InterceptedService::new(reflection_alpha, members.clone()))
+            .add_service(InterceptedService::new(witness, members))
             .add_service(node)
             .serve_with_incoming_shutdown(incoming, shutdown)
             .await
             .map_err(|e| transport(&e))?;
         reaper.abort();
+        if let Some(pusher) = pusher {
+            pusher.abort();
+        }
         tracing::info!(member = %self.state.me.name, "stopped");
         Ok(())
     }
@@ -202,7 +275,7 @@ impl BoundNode {
 
 /// Lets through only peers whose certificate is listed in the federation file.
 #[derive(Clone)]
-struct MemberCheck(Arc<Federation>);
+pub(crate) struct MemberCheck(pub(crate) Arc<Federation>);
 
 impl tonic::service::Interceptor for MemberCheck {
     fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {

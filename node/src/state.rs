@@ -2,6 +2,7 @@
 //! gate. Immutable after start-up except the log, which guards itself.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use fedlink_proto::federation::{Federation, Member};
 use fedlink_proto::identity::IdentityKey;
@@ -10,6 +11,7 @@ use crate::dataset::schema::DatasetSchema;
 use crate::gate::AuditGate;
 use crate::link::session::Sessions;
 use crate::policy::Policy;
+use crate::subject_tokens::SubjectTokenKey;
 
 /// The node's shared state.
 pub struct NodeState {
@@ -23,12 +25,14 @@ pub struct NodeState {
     pub audit: AuditGate,
     /// The configured datasets' schemas, in config order.
     pub datasets: Vec<DatasetSchema>,
-    /// The data folder (`datasets.db`, `audit.db` and `approvals.db`).
+    /// The data folder (`datasets.db`, `audit.db`, `approvals.db`, `subject-token.key`).
     pub data_dir: PathBuf,
     /// The node's federation signing key: relay hellos and cohort descriptors.
     pub identity: IdentityKey,
     /// Open linked-query sessions (memory only).
     pub sessions: Sessions,
+    /// The node-local key of the subject tokens its audit payloads hold (never sent).
+    pub subject_tokens: Arc<SubjectTokenKey>,
     /// Tests only: release linked tables exact (config `danger_exact_linked_counts`).
     pub danger_exact_linked_counts: bool,
 }

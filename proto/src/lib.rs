@@ -16,6 +16,7 @@
 //! - [`link`]: the typed linked query (linked count, flag-back, overlap) and its parsing.
 //! - [`relay`]: the sealed, signed node-to-node channel through the blind relay (F1).
 //! - [`schedule`]: the overlap ring schedule and its checked invariant (F7).
+//! - [`witness`]: the witness protocol's requests, refusals and answers (C2SP tlog-witness, F14).
 //!
 //! Everything here but `audit::store` is pure: it works on bytes and does no I/O, so the
 //! verifier, the tests and both parties share one implementation of each format.
@@ -35,3 +36,4 @@ pub mod pb;
 pub mod refusal;
 pub mod relay;
 pub mod schedule;
+pub mod witness;

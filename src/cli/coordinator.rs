@@ -1,7 +1,9 @@
 //! `fedlink coordinator …`: `describe` asks every node to describe itself; `aggregate` asks one
 //! node for one protected count table; `run` runs a query file (every query, then every
 //! combine); `link` runs one linked query across nodes, relaying blind. Each verifies every
-//! receipt and says plainly which nodes refused, under which rule, or are down.
+//! receipt and says plainly which nodes refused, under which rule, or are down. At the end of
+//! each, the nodes it talked to and the configured witnesses cosign the coordinator's log
+//! (warnings on stderr; they never change the answer or the exit code).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,6 +19,7 @@ use fedlink_coordinator::outcome::Outcome as NodeOutcome;
 use fedlink_coordinator::query_file::{QueryFile, QueryTerms};
 use fedlink_coordinator::run::run_file;
 use fedlink_coordinator::table::render::Format;
+use fedlink_coordinator::witness::exchange_cosignatures;
 use fedlink_proto::federation::MemberRole;
 
 use crate::cli::Outcome;
@@ -41,6 +44,7 @@ pub async fn describe(args: &DescribeArgs) -> Result<Outcome> {
     print!("{}", render(&rows));
     let answered = rows.iter().filter(|r| r.ok()).count();
     println!("\n{answered} of {} nodes answered with a verified receipt", rows.len());
+    witness(&coordinator).await;
     Ok(if answered == rows.len() { Outcome::Success } else { Outcome::CheckFailed })
 }
 
@@ -146,7 +150,7 @@ pub async fn aggregate(args: &AggregateArgs) -> Result<Outcome> {
     };
     let overrides = QueryOverrides { purpose: args.purpose.clone(), ..Default::default() };
     let outcome = aggregate_one(&coordinator, node, request, &overrides).await;
-    match &outcome {
+    let printed = match &outcome {
         NodeOutcome::Answered { answer, .. } => {
             print!("{}", answer.render(args.format.into()));
             Ok(Outcome::Success)
@@ -155,6 +159,22 @@ pub async fn aggregate(args: &AggregateArgs) -> Result<Outcome> {
             eprintln!("node {}: {}", args.node, other.failure().unwrap_or_default());
             Ok(Outcome::CheckFailed)
         }
+    };
+    witness(&coordinator).await;
+    printed
+}
+
+/// Has the coordinator's latest checkpoint cosigned by every node this command talked to
+/// (delivering its cosignatures of theirs) and by every configured independent witness, after
+/// the answer is out; says on stderr who cosigned and, plainly, who did not and why. Never
+/// changes the command's outcome: the answer received stands.
+async fn witness(coordinator: &Coordinator) {
+    let report = exchange_cosignatures(coordinator).await;
+    if let Some(summary) = report.summary() {
+        eprintln!("{summary}");
+    }
+    for warning in report.warnings() {
+        eprintln!("WARNING: {warning}");
     }
 }
 
@@ -196,6 +216,7 @@ pub async fn run(args: &RunArgs) -> Result<Outcome> {
             .with_context(|| format!("writing tables into {}", dir.display()))?;
         eprintln!("wrote {} CSV files to {}", written.len(), dir.display());
     }
+    witness(&coordinator).await;
     if results.all_ok() {
         return Ok(Outcome::Success);
     }
@@ -280,6 +301,7 @@ pub async fn link(args: &LinkArgs) -> Result<Outcome> {
         }
         None => print!("{rendered}"),
     }
+    witness(&coordinator).await;
     if run.ok() {
         return Ok(Outcome::Success);
     }

@@ -324,7 +324,7 @@ fn write(path: &Path, text: &str) -> Result<()> {
 }
 
 /// Writes a file only its owner can read.
-fn write_secret(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_secret(path: &Path, text: &str) -> Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut file = fs::OpenOptions::new()

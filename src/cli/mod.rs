@@ -15,8 +15,10 @@ mod demo_link;
 pub mod federation;
 pub mod linkage;
 pub mod node;
+pub mod node_audit;
 pub mod report;
 pub mod synth;
+pub mod witness;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -75,6 +77,14 @@ pub enum Command {
     Linkage(linkage::LinkageCommand),
     /// Run a whole federation on this machine, end to end
     Demo(demo::DemoArgs),
+    /// Run an independent witness of the coordinator's and nodes' audit logs
+    ///
+    /// A witness (a partner's DPO, an auditor) keeps the last checkpoint it cosigned of each
+    /// log it witnesses and cosigns a new one only if it extends that one, so a log that is
+    /// rewritten, truncated or forked (shown differently to different parties) is refused
+    /// and reported. `init` creates one; `serve` runs it.
+    #[command(subcommand)]
+    Witness(witness::WitnessCommand),
 }
 
 /// `fedlink federation …`
@@ -109,6 +119,9 @@ pub enum NodeCommand {
     /// List the linkage models this node stored after calibration runs (versions, digests,
     /// m, u and weights per key type)
     Calibrations(calibrations::CalibrationsArgs),
+    /// The node's own audit log: search it for one person (logged), erase expired payloads
+    #[command(subcommand)]
+    Audit(node_audit::NodeAuditCommand),
 }
 
 /// `fedlink coordinator …`
@@ -225,8 +238,12 @@ pub enum CoordinatorCommand {
 /// `fedlink audit …`
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Verify a log offline: entries, checkpoint roots, signatures, consistency
+    // No doc comments here: each Args struct's own doc is its (long) help.
     Verify(audit::VerifyArgs),
+    Show(audit::ShowArgs),
+    Export(audit::ExportArgs),
+    Report(audit::ReportArgs),
+    Reconcile(audit::ReconcileArgs),
 }
 
 /// Runs a parsed command.
@@ -250,6 +267,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Node(NodeCommand::Approvals(command)) => approvals::run(&command),
         Command::Node(NodeCommand::Calibrations(args)) => calibrations::run(&args),
+        Command::Node(NodeCommand::Audit(command)) => node_audit::run(&command),
         Command::Coordinator(CoordinatorCommand::Describe(args)) => {
             coordinator::describe(&args).await
         }
@@ -260,6 +278,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Coordinator(CoordinatorCommand::Link(args)) => coordinator::link(&args).await,
         Command::Coordinator(CoordinatorCommand::Report(args)) => report::run(&args).await,
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
+        Command::Audit(AuditCommand::Show(args)) => audit::show(&args),
+        Command::Audit(AuditCommand::Export(args)) => audit::export(&args),
+        Command::Audit(AuditCommand::Report(args)) => audit::report(&args),
+        Command::Audit(AuditCommand::Reconcile(args)) => audit::reconcile(&args),
         Command::Synth(command) => {
             synth::dispatch(&command)?;
             Ok(Outcome::Success)
@@ -269,6 +291,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::Success)
         }
         Command::Demo(args) => demo::run(&args).await,
+        Command::Witness(command) => witness::run(&command).await,
     }
 }
 

@@ -10,7 +10,7 @@
 //! generator or bounds of five standard deviations, so they do not flake.
 
 // A police + ICB federation with crafted datasets, and a malicious transport.
-mod fixture;
+pub(crate) mod fixture;
 
 // F4: copies of one person in a cohort (identical, split by key type, spread over windows).
 mod amplifying;

@@ -121,6 +121,11 @@ pub fn code(text: &str) -> Html {
     Html::element("code", &[], Html::text(text))
 }
 
+/// Text kept on one line (a timestamp, a short code in a narrow column).
+pub fn nowrap(text: &str) -> Html {
+    Html::element("span", &[("class", "nowrap")], Html::text(text))
+}
+
 /// A link to a section of the same page (`#id`), so nothing points outside the file.
 pub fn section_link(section_id: &str, text: &str) -> Html {
     let href = format!("#{section_id}");

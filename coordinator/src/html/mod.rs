@@ -27,8 +27,8 @@ pub use chart::{Bar, BarChart, LineChart, Orientation, Series, StackedBar, Stack
 pub use check::{MarkupError, check_well_formed, external_references};
 pub use escape::{escape_attr, escape_text};
 pub use markup::{
-    CalloutKind, Html, Stat, bullet_list, callout, code, key_facts, note, paragraph, section_link,
-    stat_tiles, subheading,
+    CalloutKind, Html, Stat, bullet_list, callout, code, key_facts, note, nowrap, paragraph,
+    section_link, stat_tiles, subheading,
 };
 pub use number::{format_count, format_fixed, format_value};
 pub use page::{Page, Section};

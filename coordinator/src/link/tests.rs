@@ -70,6 +70,7 @@ impl Fixture {
                 role: "Detective Inspector".into(),
                 key: authoriser_key,
             }),
+            witnesses: Vec::new(),
             me: federation.member("analyst").expect("analyst").clone(),
             federation,
             data_dir: tmp.path().join("coordinator"),

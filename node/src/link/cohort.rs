@@ -25,6 +25,8 @@ use crate::linkage::{
 use crate::policy::AuthorisedQuery;
 use crate::privacy::OsRandom;
 use crate::state::NodeState;
+use crate::subject_tokens::PendingTokens;
+use fedlink_proto::audit::payload::SubjectToken;
 
 /// Where A is.
 enum Phase {
@@ -48,6 +50,8 @@ pub struct CohortSession {
     digests: Vec<String>,
     /// Flag-back: the record id of each M1 tuple, in M1's order.
     rows_in_m1_order: Vec<String>,
+    /// Flag-back: the subject tokens of the cohort, for the entry that releases its flags.
+    flag_back_subjects: Vec<SubjectToken>,
 }
 
 impl CohortSession {
@@ -65,12 +69,18 @@ impl CohortSession {
             phase: Phase::Hello(handshake),
             digests: Vec::new(),
             rows_in_m1_order: Vec::new(),
+            flag_back_subjects: Vec::new(),
         })
     }
 
     /// The admitted query this session serves.
     pub fn logged(&self) -> &Logged<AuthorisedQuery> {
         &self.logged
+    }
+
+    /// The digest lines of every relay message this session sent and received so far.
+    pub fn digests(&self) -> &[String] {
+        &self.digests
     }
 
     /// One relay step.
@@ -120,8 +130,11 @@ impl CohortSession {
     ) -> Result<pb::RelayMessage, StepError> {
         let plan = &self.plan;
         let mut timer = super::StepTimer::start("cohort M1");
-        let rows = read_side(state, plan)?;
+        let rows = std::sync::Arc::new(read_side(state, plan)?);
         timer.phase("read and cluster rows");
+        // The M1 entry names every person of the side (subject search, issue 7); their tokens
+        // are computed while the tuples are built and blinded.
+        let subjects = PendingTokens::start(&state.subject_tokens, &rows);
         let window = plan.window.as_ref();
         let layout = &plan.cohort_layout;
         let mut rng = OsRandom::new();
@@ -193,17 +206,22 @@ impl CohortSession {
             ..Default::default()
         };
         let detail = format!(
-            "M1 sent: {} tuples (padded, except for a flag-back), descriptor sha256 {}; messages {}",
+            "M1 sent: {} tuples (padded, except for a flag-back), descriptor sha256 {}",
             blinded.len(),
             hex(&sha256(&descriptor_bytes)),
-            self.digests.join(",")
         );
-        state.audit.disclose_linked(
+        let subjects = subjects.wait();
+        timer.phase("subject tokens");
+        if plan.request.kind == LinkKind::FlagBack {
+            self.flag_back_subjects = subjects.clone();
+        }
+        state.audit.disclose_linked_concerning(
             &self.logged,
             output,
             vec![channel.context().peer().to_string()],
             detail,
-            None,
+            &self.digests,
+            subjects,
         )?;
         Ok(message)
     }
@@ -217,8 +235,7 @@ impl CohortSession {
     ) -> Result<(pb::RelayMessage, pb::Receipt), StepError> {
         let plan = &self.plan;
         let mut timer = super::StepTimer::start("cohort M2 to M3");
-        let (plaintext, line) = open_one(channel, messages)?;
-        self.digests.push(line);
+        let plaintext = open_one(channel, messages, &mut self.digests)?;
         timer.phase("open and decode");
         let pb::link_payload::Body::PartnerTuples(batch) = read_payload(&plaintext)? else {
             return Err(wire_refusal("step 2 must carry the partner's tuples (M2)"));
@@ -249,12 +266,13 @@ impl CohortSession {
             disclosure_rule: "reblinded;slots-permuted;sorted".into(),
             ..Default::default()
         };
-        let detail = format!("M3 sent: {} tuples; messages {}", m3.len(), self.digests.join(","));
+        let detail = format!("M3 sent: {} tuples", m3.len());
         let receipt = state.audit.disclose_linked(
             &self.logged,
             output,
             vec![channel.context().peer().to_string()],
             detail,
+            &self.digests,
             None,
         )?;
         Ok((message, receipt))
@@ -268,8 +286,7 @@ impl CohortSession {
         channel: &mut SecureChannel,
         messages: &mut Vec<pb::RelayMessage>,
     ) -> Result<pb::LinkOutcome, StepError> {
-        let (plaintext, line) = open_one(channel, messages)?;
-        self.digests.push(line);
+        let plaintext = open_one(channel, messages, &mut self.digests)?;
         let pb::link_payload::Body::Flags(list) = read_payload(&plaintext)? else {
             return Err(wire_refusal("step 4 must carry the flags"));
         };
@@ -297,13 +314,24 @@ impl CohortSession {
         };
         let env = self.logged.query().checked().envelope();
         let detail = format!(
-            "flags received for {} rows ({flagged} flagged) under case {}; messages {}",
+            "flags received for {} rows ({flagged} flagged) under case {}",
             result.rows.len(),
             env.case_ref.clone().unwrap_or_default(),
-            self.digests.join(",")
         );
-        let result = pb::link_outcome::Result::Flags(result);
-        Ok(super::release_to_coordinator(state, &self.logged, output, detail, result)?)
+        // Person-level: the release entry names the whole flag-back cohort (every row gets a
+        // flag, 0 or 1), so a subject search finds it as well as M1.
+        let coordinator = env.coordinator.clone();
+        let subjects = std::mem::take(&mut self.flag_back_subjects);
+        let receipt = state.audit.disclose_linked_concerning(
+            &self.logged,
+            output,
+            vec![coordinator],
+            detail,
+            &self.digests,
+            subjects,
+        )?;
+        let result = Some(pb::link_outcome::Result::Flags(result));
+        Ok(pb::LinkOutcome { result, receipt: Some(receipt) })
     }
 }
 

@@ -37,6 +37,8 @@ use crate::linkage::{
 use crate::policy::AuthorisedQuery;
 use crate::privacy::OsRandom;
 use crate::state::NodeState;
+use crate::subject_tokens::PendingTokens;
+use fedlink_proto::audit::payload::SubjectToken;
 
 /// How often a pending flag-back looks for the operator's decision.
 const APPROVAL_POLL: std::time::Duration = std::time::Duration::from_millis(250);
@@ -61,8 +63,8 @@ enum Phase {
 }
 
 /// B's own tuples for M2, blinded under its scalar and sorted (with its within-file statistics
-/// in a calibration run), or why they could not be.
-type OwnTuples = Result<(Vec<BlindedTuple>, Option<WithinFile>), StepError>;
+/// in a calibration run), and the subject tokens of its side; or why they could not be.
+type OwnTuples = Result<(Vec<BlindedTuple>, Option<WithinFile>, Vec<SubjectToken>), StepError>;
 
 /// B's session. No `Debug`: it holds the scalar.
 pub struct ComputingSession {
@@ -109,6 +111,11 @@ impl ComputingSession {
         &self.logged
     }
 
+    /// The digest lines of every relay message this session sent and received so far.
+    pub fn digests(&self) -> &[String] {
+        &self.digests
+    }
+
     /// One relay step. The hello and M1 may come in one step or two.
     pub fn step(
         &mut self,
@@ -153,8 +160,7 @@ impl ComputingSession {
         let plan = &self.plan;
         let mut timer = super::StepTimer::start("computing M1 to M2");
         let env = self.logged.query().checked().envelope();
-        let (plaintext, line) = open_one(channel, messages)?;
-        self.digests.push(line);
+        let plaintext = open_one(channel, messages, &mut self.digests)?;
         timer.phase("open and decode");
         let pb::link_payload::Body::Cohort(m1) = read_payload(&plaintext)? else {
             return Err(protocol("linkage.message", "step 1 must carry the cohort (M1)"));
@@ -196,7 +202,7 @@ impl ComputingSession {
         timer.phase("check and reblind M1");
 
         let session_id = *env.session_id.as_bytes();
-        let (m2, within) = match self.own.take() {
+        let (m2, within, subjects) = match self.own.take() {
             Some(thread) => thread.join().map_err(|_| {
                 NodeError::Internal("the thread blinding this node's tuples panicked".into())
             })??,
@@ -217,13 +223,20 @@ impl ComputingSession {
         };
         let detail = format!(
             "M1 from {peer} ({} tuples, descriptor sha256 {}) accepted; M2 sent: {} tuples (padded; \
-             the real count is not logged, F5); messages {}",
+             the real count is not logged, F5)",
             cohort.len(),
             super::cohort::hex(&sha256(&m1.descriptor)),
             m2.len(),
-            self.digests.join(",")
         );
-        state.audit.disclose_linked(&self.logged, output, vec![peer], detail, None)?;
+        // The M2 entry names every person of B's side (subject search, issue 7).
+        state.audit.disclose_linked_concerning(
+            &self.logged,
+            output,
+            vec![peer],
+            detail,
+            &self.digests,
+            subjects,
+        )?;
         let after = AfterM2 {
             m1_len: cohort.len(),
             m2_labels: m2.iter().map(|t| t.label().clone()).collect(),
@@ -243,8 +256,7 @@ impl ComputingSession {
     ) -> Result<Stepped, StepError> {
         let plan = &self.plan;
         let mut timer = super::StepTimer::start("computing M3 to result");
-        let (plaintext, line) = open_one(channel, messages)?;
-        self.digests.push(line);
+        let plaintext = open_one(channel, messages, &mut self.digests)?;
         timer.phase("open and decode");
         let pb::link_payload::Body::Reblinded(batch) = read_payload(&plaintext)? else {
             return Err(protocol("linkage.message", "step 3 must carry M2 reblinded (M3)"));
@@ -313,12 +325,17 @@ impl ComputingSession {
                 ..Default::default()
             };
             let detail = format!(
-                "flags for {} cohort rows sent to {peer}, approved by {approver}; messages {}",
+                "flags for {} cohort rows sent to {peer}, approved by {approver}",
                 flags.len(),
-                self.digests.join(",")
             );
-            let receipt =
-                state.audit.disclose_linked(&self.logged, output, vec![peer], detail, None)?;
+            let receipt = state.audit.disclose_linked(
+                &self.logged,
+                output,
+                vec![peer],
+                detail,
+                &self.digests,
+                None,
+            )?;
             let outcome = pb::LinkOutcome {
                 result: Some(pb::link_outcome::Result::Contributed(pb::LinkContribution {
                     digests: self.digests.clone(),
@@ -348,11 +365,15 @@ impl ComputingSession {
             .calibration
             .as_ref()
             .map_or(super::release::KEY_PASSES.to_string(), |m| m.describe());
-        let detail = format!(
-            "linked table released; matcher {matcher}; messages {}",
-            self.digests.join(",")
-        );
-        let outcome = super::release::release_and_log(state, &self.logged, privacy, table, detail)?;
+        let detail = format!("linked table released; matcher {matcher}");
+        let outcome = super::release::release_and_log(
+            state,
+            &self.logged,
+            privacy,
+            table,
+            detail,
+            &self.digests,
+        )?;
         Ok(Stepped { outgoing: Vec::new(), outcome: Some(outcome) })
     }
 
@@ -400,12 +421,18 @@ impl ComputingSession {
             ..Default::default()
         };
         let detail = format!(
-            "calibration run against {peer}/{cohort_dataset}: model stored as {}; messages {}",
+            "calibration run against {peer}/{cohort_dataset}: model stored as {}",
             stored.describe(),
-            self.digests.join(",")
         );
         let result = pb::link_outcome::Result::Calibrated(note);
-        let outcome = super::release_to_coordinator(state, &self.logged, output, detail, result)?;
+        let outcome = super::release_to_coordinator(
+            state,
+            &self.logged,
+            output,
+            detail,
+            &self.digests,
+            result,
+        )?;
         Ok(Stepped { outgoing: Vec::new(), outcome: Some(outcome) })
     }
 
@@ -480,6 +507,9 @@ fn own_tuples(
         // that of its earliest row within the reach.
         rows.retain(|row| row.event_date.is_some_and(|d| reach.contains(d)));
     }
+    // The side's people, as read for this query (after the reach), while the tuples are made.
+    let rows = std::sync::Arc::new(rows);
+    let subject_tokens = PendingTokens::start(&state.subject_tokens, &rows);
     let labelling =
         if plan.side.label_column.is_some() { Labelling::Column } else { Labelling::All };
     let subjects =
@@ -503,7 +533,9 @@ fn own_tuples(
     timer.phase("tuples");
     let blinded = blind_tuples(key, session_id, layout, tuples)?;
     timer.phase("blind and sort");
-    Ok((blinded, within))
+    let subjects = subject_tokens.wait();
+    timer.phase("subject tokens");
+    Ok((blinded, within, subjects))
 }
 
 fn protocol(rule: &'static str, problem: &str) -> StepError {

@@ -22,8 +22,9 @@
 //! - [`usage`]: the per-day cap on linked queries per dataset.
 //!
 //! Every message a node seals is in its audit log (digest, recipient) before it is returned,
-//! and every received message's digest is logged with the node's next entry, so auditors can
-//! match the two logs message by message (F14).
+//! and every received message's digest is logged with the node's next entry — its refusal
+//! too, when the message is refused — in the entry's `relay_digests`, so auditors can match
+//! the two logs message by message (F14, `fedlink audit reconcile`).
 
 pub mod calibrations;
 pub mod cohort;
@@ -228,10 +229,12 @@ pub fn step(
             (Ok(pb::LinkStepResponse { outgoing, outcome }), ended)
         }
         Err(StepError::Refused(refusal)) => {
-            (Err(NodeError::Refused(state.audit.refuse(session.logged(), &refusal))), true)
+            let status = state.audit.refuse_relayed(session.logged(), &refusal, session.digests());
+            (Err(NodeError::Refused(status)), true)
         }
         Err(StepError::Failed(e @ NodeError::Internal(_))) => {
-            (Err(NodeError::Refused(state.audit.fail(session.logged(), &e))), true)
+            let status = state.audit.fail_relayed(session.logged(), &e, session.digests());
+            (Err(NodeError::Refused(status)), true)
         }
         Err(StepError::Failed(e)) => (Err(e), true),
     };
@@ -287,11 +290,15 @@ pub fn finish_handshake(
 }
 
 /// Opens the one message a step must carry, from the channel's peer, at the channel's next
-/// step; returns its plaintext and its [`digest_line`].
+/// step, and returns its plaintext. The [`digest_line`] of every message that arrived is added
+/// to `received` first, whether or not it is then accepted: a refused message is in the
+/// refusal's entry, so the sender's and the receiver's logs still agree on what passed.
 pub fn open_one(
     channel: &mut SecureChannel,
     messages: &mut Vec<pb::RelayMessage>,
-) -> Result<(Vec<u8>, String), StepError> {
+    received: &mut Vec<String>,
+) -> Result<Vec<u8>, StepError> {
+    received.extend(messages.iter().map(received_line));
     if messages.len() != 1 {
         return Err(StepError::Refused(Refusal::LinkageProtocol {
             rule: "linkage.message",
@@ -302,14 +309,17 @@ pub fn open_one(
         }));
     }
     let message = messages.remove(0);
-    let digest = sha256(&message.encode_to_vec());
-    let plaintext = channel.open(&message).map_err(|e| {
+    channel.open(&message).map_err(|e| {
         StepError::Refused(Refusal::LinkageProtocol {
             rule: "linkage.message",
             problem: format!("a relayed message is refused: {e}"),
         })
-    })?;
-    Ok((plaintext, digest_line(&message, &digest)))
+    })
+}
+
+/// The [`digest_line`] of a message as it arrived.
+pub fn received_line(message: &pb::RelayMessage) -> String {
+    digest_line(message, &sha256(&message.encode_to_vec()))
 }
 
 /// Seals a payload as the channel's next step; returns the message and its digest.
@@ -335,17 +345,25 @@ pub fn digest_line(message: &pb::RelayMessage, digest: &[u8; 32]) -> String {
 }
 
 /// Logs what a node's part releases to the query's own coordinator — `output` with `detail`
-/// (its message digests among them) — and returns `result` as the outcome with the entry's
-/// receipt.
+/// and the digest lines of every relay message of the session — and returns `result` as the
+/// outcome with the entry's receipt.
 pub fn release_to_coordinator(
     state: &NodeState,
     logged: &Logged<AuthorisedQuery>,
     output: pb::OutputRecord,
     detail: String,
+    relay_digests: &[String],
     result: pb::link_outcome::Result,
 ) -> Result<pb::LinkOutcome, NodeError> {
     let coordinator = logged.query().checked().envelope().coordinator.clone();
-    let receipt = state.audit.disclose_linked(logged, output, vec![coordinator], detail, None)?;
+    let receipt = state.audit.disclose_linked(
+        logged,
+        output,
+        vec![coordinator],
+        detail,
+        relay_digests,
+        None,
+    )?;
     Ok(pb::LinkOutcome { result: Some(result), receipt: Some(receipt) })
 }
 

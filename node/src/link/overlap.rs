@@ -40,6 +40,8 @@ use crate::linkage::{
 use crate::policy::AuthorisedQuery;
 use crate::privacy::{DiscreteLaplace, OsRandom, Ratio};
 use crate::state::NodeState;
+use crate::subject_tokens::PendingTokens;
+use fedlink_proto::audit::payload::SubjectToken;
 
 /// One participant's session in an overlap. No `Debug`: it holds the scalar.
 pub struct OverlapSession {
@@ -89,6 +91,11 @@ impl OverlapSession {
         &self.logged
     }
 
+    /// The digest lines of every relay message this session sent and received so far.
+    pub fn digests(&self) -> &[String] {
+        &self.digests
+    }
+
     fn me<'a>(&self, state: &'a NodeState) -> &'a str {
         &state.me.name
     }
@@ -136,13 +143,14 @@ impl OverlapSession {
                 disclosure_rule: "overlap-ring;blinded;padded;sorted".into(),
                 ..Default::default()
             };
-            let detail = format!("overlap part done; messages {}", self.digests.join(","));
+            let detail = "overlap part done".to_string();
             let env = self.logged.query().checked().envelope();
             let receipt = state.audit.disclose_linked(
                 &self.logged,
                 output,
                 vec![env.coordinator.clone()],
                 detail,
+                &self.digests,
                 None,
             )?;
             pb::LinkOutcome {
@@ -157,7 +165,9 @@ impl OverlapSession {
     fn send_own_set(&mut self, state: &NodeState) -> Result<pb::RelayMessage, StepError> {
         let me = self.me(state).to_string();
         let plan = &self.plan;
-        let rows = read_side(state, plan)?;
+        let rows = std::sync::Arc::new(read_side(state, plan)?);
+        // The entry sending this node's own set names every person in it (subject search).
+        let people = PendingTokens::start(&state.subject_tokens, &rows);
         let subjects = cohort_subjects(&rows, &plan.selection, None, Labelling::All, &plan.labels)?;
         check_cap(plan, subjects.subjects.len())?;
         let classes = plan.labels.check_classes(subjects.subjects.iter().map(|s| &s.label))?;
@@ -179,7 +189,7 @@ impl OverlapSession {
             owner_min_cell: plan.rule.disclosure.min_cell,
             owner_epsilon_micro: epsilon_micro(plan)?,
         };
-        self.forward(state, &to, set, blinded.len())
+        self.forward(state, &to, set, blinded.len(), people.wait())
     }
 
     /// Takes one set: checks it is expected from its sender, applies this node's scalar and
@@ -191,12 +201,12 @@ impl OverlapSession {
     ) -> Result<Option<pb::RelayMessage>, StepError> {
         let me = self.me(state).to_string();
         let sender = message.sender.clone();
-        let channel = self
-            .channels
-            .get_mut(&sender)
-            .ok_or_else(|| protocol(format!("no channel with {sender:?}")))?;
-        let (plaintext, line) = super::open_one(channel, &mut vec![message])?;
-        self.digests.push(line);
+        let Some(channel) = self.channels.get_mut(&sender) else {
+            // Logged as received all the same: the refusal's entry lists it.
+            self.digests.push(super::received_line(&message));
+            return Err(protocol(format!("no channel with {sender:?}")));
+        };
+        let plaintext = super::open_one(channel, &mut vec![message], &mut self.digests)?;
         let pb::link_payload::Body::Ring(set) = read_payload(&plaintext)? else {
             return Err(protocol("an overlap step must carry a ring set".into()));
         };
@@ -248,16 +258,18 @@ impl OverlapSession {
             owner_min_cell: set.owner_min_cell,
             owner_epsilon_micro: set.owner_epsilon_micro,
         };
-        self.forward(state, &to, next, count).map(Some)
+        self.forward(state, &to, next, count, Vec::new()).map(Some)
     }
 
-    /// Seals a set to `to`, logging it first.
+    /// Seals a set to `to`, logging it first (with the subject tokens of this node's own set,
+    /// when it is that set).
     fn forward(
         &mut self,
         state: &NodeState,
         to: &str,
         set: pb::RingSet,
         tuples: usize,
+        subjects: Vec<SubjectToken>,
     ) -> Result<pb::RelayMessage, StepError> {
         let owner = set.owner.clone();
         let channel =
@@ -272,7 +284,15 @@ impl OverlapSession {
             ..Default::default()
         };
         let detail = format!("the set of {owner} ({tuples} tuples) sent on to {to}");
-        state.audit.disclose_linked(&self.logged, output, vec![to.to_string()], detail, None)?;
+        let to = vec![to.to_string()];
+        state.audit.disclose_linked_concerning(
+            &self.logged,
+            output,
+            to,
+            detail,
+            &self.digests,
+            subjects,
+        )?;
         Ok(message)
     }
 
@@ -388,8 +408,15 @@ impl OverlapSession {
             sizes,
             ..Default::default()
         };
-        let detail = format!("overlap matrix released; messages {}", self.digests.join(","));
-        Ok(super::release::release_and_log(state, &self.logged, privacy, linked, detail)?)
+        let detail = "overlap matrix released".to_string();
+        Ok(super::release::release_and_log(
+            state,
+            &self.logged,
+            privacy,
+            linked,
+            detail,
+            &self.digests,
+        )?)
     }
 }
 

@@ -172,7 +172,7 @@ pub fn state_remaining_budget(
 }
 
 /// Logs a computing node's release — the hash of exactly what is returned, the rules applied,
-/// the message digests in `detail`, and the budget charge booked in the same transaction — and
+/// the relay messages' digest lines, and the budget charge booked in the same transaction — and
 /// wraps it with the entry's receipt. The remaining budget is stated in the table first.
 pub fn release_and_log(
     state: &crate::state::NodeState,
@@ -180,6 +180,7 @@ pub fn release_and_log(
     privacy: &super::plan::LinkPrivacyPlan,
     mut linked: pb::LinkedTable,
     detail: String,
+    relay_digests: &[String],
 ) -> Result<pb::LinkOutcome, NodeError> {
     state_remaining_budget(state, privacy, &mut linked)?;
     let bytes = prost::Message::encode_to_vec(&linked);
@@ -200,6 +201,7 @@ pub fn release_and_log(
         output,
         vec![coordinator],
         detail,
+        relay_digests,
         Some((privacy.charge.clone(), &privacy.limits)),
     )?;
     Ok(pb::LinkOutcome {

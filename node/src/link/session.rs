@@ -37,6 +37,15 @@ impl SessionState {
         }
     }
 
+    /// The digest lines of every relay message the session sent and received so far.
+    pub fn digests(&self) -> &[String] {
+        match self {
+            SessionState::Cohort(s) => s.digests(),
+            SessionState::Computing(s) => s.digests(),
+            SessionState::Overlap(s) => s.digests(),
+        }
+    }
+
     /// One relay step of whichever part this node plays.
     pub fn step(
         &mut self,

@@ -1,21 +1,25 @@
 //! The append-only audit log in SQLite (audit-privacy-legal.md §1.3): entries, the perfect
 //! subtrees that make every proof O(log n) reads, and one signed checkpoint per append, all
 //! written in one transaction. The only module of `audit` that does I/O. The budget ledger's
-//! balances, charged in the same transaction as their entry, are in [`ledger`].
+//! balances, charged in the same transaction as their entry, are in [`ledger`]; witnesses'
+//! cosignatures of its checkpoints in [`cosignatures`].
 
+pub mod cosignatures;
 pub(crate) mod ledger;
+pub mod payload;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 pub use crate::audit::entry::{ENTRY_PREFIX, EntryError, decode_entry, encode_entry};
 
 use crate::audit::budget::{BudgetError, BudgetLimits, BudgetScope, micro_to_string};
 use crate::audit::checkpoint::{Checkpoint, NoteVerifier, sign_checkpoint, valid_key_name};
 use crate::audit::merkle::{Hash, TreeSource, hash_range_from_perfect, leaf_hash, node_hash};
+use crate::audit::payload::Payload;
 use crate::audit::proof::{ProveError, consistency_proof, hashes_to_bytes, inclusion_proof};
 use crate::clock::Clock;
 use crate::identity::{IdentityKey, PublicKey};
@@ -173,6 +177,9 @@ pub enum StoreError {
         /// The entry that claimed it first.
         first_index: u64,
     },
+    /// The OS random source failed (a payload's nonce). Nothing was appended.
+    #[error("the OS random source failed")]
+    Random,
     /// SQLite failed.
     #[error("audit log database: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -248,6 +255,7 @@ impl AuditLog {
         tx.execute_batch(SCHEMA)?;
         // IF NOT EXISTS, so a log from before the ledger gains an empty one when reopened.
         tx.execute_batch(ledger::SCHEMA)?;
+        tx.execute_batch(payload::SCHEMA)?;
         let recorded: Option<String> = tx
             .query_row("SELECT value FROM meta WHERE key = 'origin'", [], |r| r.get(0))
             .optional()?;
@@ -304,35 +312,59 @@ impl AuditLog {
         if entry.budget.is_some() {
             return Err(StoreError::ChargeNeedsLimits);
         }
-        self.append_in_transaction(entry, claim_query_id, None)
+        self.append_in_transaction(entry, claim_query_id, None, None)
     }
 
-    /// The one append both `append` and `append_charged` run: claim the query id, charge the
-    /// ledger when given limits, write the entry and its subtrees, sign a checkpoint, all in
-    /// one `BEGIN IMMEDIATE` transaction. Any refusal returns before the commit, and dropping
-    /// the transaction rolls back whatever was written.
+    /// The one append `append`, `append_charged` and `append_with_payload` run: claim the
+    /// query id, charge the ledger when given limits, store the payload when given one, write
+    /// the entry and its subtrees, sign a checkpoint, all in one `BEGIN IMMEDIATE`
+    /// transaction. Any refusal returns before the commit, and dropping the transaction rolls
+    /// back whatever was written.
     fn append_in_transaction(
         &mut self,
+        entry: pb::AuditEntry,
+        claim_query_id: Option<[u8; 16]>,
+        limits: Option<&BudgetLimits>,
+        payload: Option<(&Payload, i64)>,
+    ) -> Result<Appended, StoreError> {
+        let now = self.clock.now().0;
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let appended = self.write_entry(&tx, entry, claim_query_id, limits, payload, now)?;
+        tx.commit()?;
+        self.size = appended.size;
+        Ok(appended)
+    }
+
+    /// Writes one entry at time `now` inside the caller's `IMMEDIATE` transaction `tx` (the
+    /// caller commits, then records the new size).
+    fn write_entry(
+        &self,
+        tx: &Connection,
         mut entry: pb::AuditEntry,
         claim_query_id: Option<[u8; 16]>,
         limits: Option<&BudgetLimits>,
+        payload: Option<(&Payload, i64)>,
+        now: i64,
     ) -> Result<Appended, StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let Some(id) = &claim_query_id
-            && let Some(first_index) = query_id_on(&tx, id)?
+            && let Some(first_index) = query_id_on(tx, id)?
         {
             return Err(StoreError::QueryIdSeen { first_index });
         }
         if let Some(limits) = limits {
             // Reading the balances inside the IMMEDIATE transaction holds the write lock from
             // check to commit, so two appends can never both fit under the same headroom.
-            ledger::charge(&tx, &entry, limits)?;
+            ledger::charge(tx, &entry, limits)?;
         }
-        let index = next_index(&tx)?;
-        let now = self.clock.now().0;
+        let index = next_index(tx)?;
         entry.origin = self.origin.clone();
         entry.index = index;
         entry.time_ms = now;
+        if let Some((payload, retain_for_ms)) = payload {
+            let delete_after_ms = now.saturating_add(retain_for_ms.max(0));
+            entry.payload_commitment =
+                payload::insert(tx, index, payload, delete_after_ms)?.to_vec();
+        }
         let entry_bytes = encode_entry(&entry);
         let leaf = leaf_hash(&entry_bytes);
         tx.prepare_cached(
@@ -346,17 +378,15 @@ impl AuditLog {
             now,
             claim_query_id.as_ref().map(|q| q.as_slice())
         ])?;
-        add_subtrees(&tx, index, leaf)?;
+        add_subtrees(tx, index, leaf)?;
         let size = index + 1;
-        let root = StoredTree { conn: &tx, size }.range_hash(0, size)?;
+        let root = StoredTree { conn: tx, size }.range_hash(0, size)?;
         let cp = Checkpoint { origin: self.origin.clone(), size, root };
         let checkpoint = sign_checkpoint(&cp, &self.origin, &self.key);
         tx.prepare_cached(
             "INSERT INTO checkpoint (size, root, note, created_ms) VALUES (?1, ?2, ?3, ?4)",
         )?
         .execute(params![to_sql(size)?, root.0.as_slice(), checkpoint, now])?;
-        tx.commit()?;
-        self.size = size;
         Ok(Appended { index, size, root, checkpoint, entry_bytes })
     }
 

@@ -1,408 +1,269 @@
-//! Offline verification of a whole audit log file, as an auditor runs it: every entry is
-//! re-hashed and re-parsed, the tree is rebuilt, and every signed checkpoint is checked against
-//! it (audit-privacy-legal.md §1.4 checks (a) and (b)); then the budget ledger is replayed
-//! from the entries and compared with the balances the store recorded ([`ledger`]). Reads the
-//! file only, never writes.
+//! Offline verification of a whole audit log, as an auditor runs it: every entry is re-hashed
+//! and re-parsed, the tree is rebuilt, and every signed checkpoint is checked against it
+//! (audit-privacy-legal.md §1.4 checks (a) and (b)); then what the source derives from the
+//! entries is checked (a file's stored subtrees, a bundle's manifest), and the budget ledger is
+//! replayed from the entries and compared with the balances recorded ([`ledger`]). One core,
+//! [`verify_source`], for every [`LogSource`]: a live log file and an export bundle are checked
+//! alike and their faults reported alike. Reads only, never writes.
+//!
+//! Per-entry checks that need more than the entry (a payload's commitment, say) plug in as
+//! [`EntryCheck`]s, run on every entry after the core's own checks.
 
 mod ledger;
+mod payload;
+pub(crate) use payload::check_payloads;
+mod problems;
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::path::{Path, PathBuf};
-
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::path::Path;
 
 use crate::audit::budget::{add_charge, charge_of};
-use crate::audit::checkpoint::{CheckpointError, NoteVerifier, open_checkpoint};
-use crate::audit::entry::{EntryError, decode_entry};
+use crate::audit::checkpoint::{NoteVerifier, open_checkpoint};
+use crate::audit::entry::decode_entry;
 use crate::audit::merkle::{Hash, MemoryTree, TreeSource, empty_root, leaf_hash};
-use crate::audit::proof::{ProofError, consistency_proof, verify_consistency};
-use crate::audit::store::FILE_FORMAT;
+use crate::audit::proof::{consistency_proof, verify_consistency};
+use crate::audit::source::{Beside, LogSource, StoredCheckpoint, StoredEntry, open_source};
+use crate::audit::view::EntryView;
 use crate::identity::PublicKey;
+use crate::pb;
 
 pub use ledger::{LedgerProblem, LedgerReport};
+pub use payload::{PayloadProblem, PayloadReport};
+pub use problems::{CheckpointProblem, EntryProblem, KeySource, VerifyError, VerifyReport};
 
-/// Whose key the checkpoints were checked with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeySource {
-    /// The key the auditor gave (from the data-sharing agreement, say): the strong check.
-    Pinned,
-    /// The key the file itself records. Only proves the file is self-consistent: whoever
-    /// rewrote the file could have rewritten the key too.
-    RecordedInLog,
-}
-
-/// What a successful verification found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifyReport {
-    /// The log's origin.
-    pub origin: String,
-    /// Number of entries.
-    pub size: u64,
-    /// Number of signed checkpoints checked.
-    pub checkpoints: u64,
-    /// The key checkpoints were checked with.
-    pub public_key: PublicKey,
-    /// Where that key came from.
-    pub key_source: KeySource,
-    /// Time of the first entry (ms since the epoch), if there is one.
-    pub first_time_ms: Option<i64>,
-    /// Time of the last entry, if there is one.
-    pub last_time_ms: Option<i64>,
-    /// What the budget ledger's replay found.
-    pub ledger: LedgerReport,
-}
-
-/// Why a log file failed verification. Wherever the fault can be pinned to an entry, the
-/// error names the first bad entry.
-#[derive(Debug, thiserror::Error)]
-pub enum VerifyError {
-    /// A checkpoint does not hold: its signature, its fields, or its root.
-    #[error("checkpoint at size {size}: {problem}{}", pinned(*first_bad_entry))]
-    Checkpoint {
-        /// The checkpoint's size.
-        size: u64,
-        /// What is wrong.
-        problem: CheckpointProblem,
-        /// The entry the fault is pinned to, when it can be.
-        first_bad_entry: Option<u64>,
-    },
-    /// An entry is missing, damaged, or not what the log says it is.
-    #[error("entry {index}: {problem}")]
-    Entry {
-        /// The entry's index.
+/// A check run on every entry after the core's own (hash, decoding, index, origin, and the
+/// source's columns or view): the seam for checks that need what the core does not read.
+pub trait EntryCheck {
+    /// Checks entry `index`, whose exact bytes are `bytes` and which decodes to `entry`.
+    fn check(
+        &mut self,
         index: u64,
-        /// What is wrong.
-        problem: EntryProblem,
-    },
-    /// The pinned key is not the key the file records.
-    #[error(
-        "the log records key {recorded}, but the pinned key is {pinned}: \
-         this is not the log that key signs"
-    )]
-    KeyMismatch {
-        /// Key given by the auditor, base64.
-        pinned: String,
-        /// Key recorded in the file, base64.
-        recorded: String,
-    },
-    /// The file is not a fedlink audit log.
-    #[error("{path} is not a fedlink audit log: {problem}")]
-    NotAnAuditLog {
-        /// The file.
-        path: PathBuf,
-        /// Why not.
-        problem: String,
-    },
-    /// The file could not be opened or read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// SQLite's error.
-        source: rusqlite::Error,
-    },
-    /// The budget balances the store recorded are not what the entries replay to.
-    #[error("budget ledger: {0}")]
-    Ledger(LedgerProblem),
-    /// A stored perfect subtree (used to build receipts) disagrees with the entries.
-    #[error("subtree at level {level}, index {index}: {problem}")]
-    Subtree {
-        /// Its level (0 = leaves).
-        level: u32,
-        /// Its index on that level.
-        index: u64,
-        /// What is wrong.
-        problem: String,
-    },
+        bytes: &[u8],
+        entry: &pb::AuditEntry,
+    ) -> Result<(), EntryProblem>;
 }
 
-fn pinned(entry: Option<u64>) -> String {
-    entry.map_or_else(String::new, |i| format!(" (entry {i} was changed after it was signed)"))
-}
-
-/// What is wrong with one entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EntryProblem {
-    /// The stored bytes do not parse as a canonical entry.
-    Decode(EntryError),
-    /// The entry's own `index` field is not its position.
-    IndexField {
-        /// What the entry says.
-        recorded: u64,
-    },
-    /// The stored leaf hash is not 32 bytes.
-    LeafHashLength {
-        /// Its length.
-        len: usize,
-    },
-    /// The stored bytes hash to something other than the stored leaf hash.
-    LeafHashMismatch {
-        /// SHA-256(0x00 ‖ bytes).
-        computed: Hash,
-        /// The `leaf_hash` column.
-        stored: Hash,
-    },
-    /// The entry is missing: the next stored entry has a later index.
-    Missing {
-        /// The index found in its place.
-        found: u64,
-    },
-    /// No signed checkpoint covers the entry: it was added without the log's key.
-    NotSigned {
-        /// Size of the last signed checkpoint.
-        signed_size: u64,
-    },
-    /// The entry's `origin` field names another log.
-    OriginField {
-        /// What the entry says.
-        recorded: String,
-    },
-    /// The replay-index column is neither NULL nor 16 bytes.
-    QueryIdLength {
-        /// Its length.
-        len: usize,
-    },
-    /// The `created_ms` column disagrees with the entry's signed `time_ms`.
-    TimeColumn {
-        /// The entry's `time_ms`.
-        entry: i64,
-        /// The `created_ms` column.
-        column: i64,
-    },
-}
-
-impl fmt::Display for EntryProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Decode(e) => write!(f, "the stored bytes are not a valid entry: {e}"),
-            Self::IndexField { recorded } => write!(f, "the entry says it is entry {recorded}"),
-            Self::LeafHashLength { len } => write!(f, "the recorded leaf hash is {len} bytes"),
-            Self::LeafHashMismatch { computed, stored } => {
-                write!(f, "stored bytes hash to {computed}, but the log recorded {stored}")
-            }
-            Self::Missing { found } => write!(f, "missing (the next entry stored is {found})"),
-            Self::NotSigned { signed_size } => write!(
-                f,
-                "no signed checkpoint covers it (the last one covers {signed_size} entries): \
-                 it was added without the log's key"
-            ),
-            Self::OriginField { recorded } => {
-                write!(f, "the entry belongs to log {recorded:?}")
-            }
-            Self::QueryIdLength { len } => write!(f, "the replay index holds {len} bytes, not 16"),
-            Self::TimeColumn { entry, column } => {
-                write!(f, "signed time {entry} ms differs from the stored time {column} ms")
-            }
-        }
-    }
-}
-
-/// What is wrong with one checkpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CheckpointProblem {
-    /// It covers more entries than the log holds: entries were removed.
-    BeyondLog {
-        /// Entries in the log.
-        log_size: u64,
-    },
-    /// It is not consistent with the previous checkpoint.
-    Inconsistent {
-        /// The previous checkpoint's size.
-        previous: u64,
-        /// Why.
-        error: ProofError,
-    },
-    /// Its signed origin is not the log's.
-    Origin {
-        /// The origin it signs.
-        signed: String,
-    },
-    /// The entries up to its size hash to another root: an entry changed after signing.
-    RootMismatch {
-        /// The root rebuilt from the entries.
-        computed: Hash,
-        /// The root it signs.
-        signed: Hash,
-        /// The size of the last checkpoint that did match (0 if none).
-        last_good: u64,
-    },
-    /// The note does not open with the key.
-    Signature(CheckpointError),
-    /// Its signed size is not the size it is stored under.
-    Size {
-        /// The size it signs.
-        signed: u64,
-    },
-    /// The `root` column is not the root it signs.
-    StoredRoot {
-        /// The `root` column.
-        stored: String,
-        /// The root it signs.
-        signed: Hash,
-    },
-    /// The tree rebuilt from the entries cannot produce this checkpoint's root or proof.
-    Unprovable(String),
-}
-
-impl fmt::Display for CheckpointProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::BeyondLog { log_size } => {
-                write!(f, "it covers more entries than the {log_size} the log holds")
-            }
-            Self::Inconsistent { previous, error } => {
-                write!(f, "it does not extend the checkpoint at size {previous}: {error}")
-            }
-            Self::Origin { signed } => write!(f, "it is signed for log {signed:?}"),
-            Self::RootMismatch { computed, signed, last_good } => write!(
-                f,
-                "the entries hash to root {computed}, but the checkpoint signs {signed}; \
-                 the last matching checkpoint covers {last_good} entries"
-            ),
-            Self::Signature(e) => write!(f, "{e}"),
-            Self::Size { signed } => write!(f, "it signs size {signed}"),
-            Self::StoredRoot { stored, signed } => {
-                write!(f, "the stored root {stored} is not the signed root {signed}")
-            }
-            Self::Unprovable(e) => write!(f, "cannot rebuild it from the entries: {e}"),
-        }
-    }
-}
-
-/// A stored checkpoint row.
-struct CheckpointRow {
-    size: u64,
-    root: Vec<u8>,
-    note: String,
-}
-
-/// Verifies the log file at `path`. With `pinned_key`, checkpoints must be signed by that key
-/// (and the file must record it); otherwise by the key the file records, which only shows the
-/// file agrees with itself.
+/// Verifies the log file or export bundle at `path`. With `pinned_key`, checkpoints must be
+/// signed by that key (and the source must record it); otherwise by the key the source
+/// records, which only shows the log agrees with itself.
 pub fn verify_log(
     path: &Path,
     pinned_key: Option<&PublicKey>,
 ) -> Result<VerifyReport, VerifyError> {
-    let read = |source| VerifyError::Read { path: path.to_path_buf(), source };
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(read)?;
-    // One read transaction: a snapshot, even while the node keeps appending.
-    let tx = conn.unchecked_transaction().map_err(read)?;
-    let (origin, recorded) = read_meta(&tx, path)?;
+    verify_source(open_source(path)?.as_mut(), pinned_key, &mut [])
+}
+
+/// The one verification core: `source`'s entries, checkpoints, derived data and ledger, with
+/// `extra` checks run on every entry.
+pub fn verify_source(
+    source: &mut dyn LogSource,
+    pinned_key: Option<&PublicKey>,
+    extra: &mut [&mut dyn EntryCheck],
+) -> Result<VerifyReport, VerifyError> {
+    let meta = source.meta()?;
     let (key, key_source) = match pinned_key {
-        Some(pinned) if pinned != &recorded => {
+        Some(pinned) if pinned != &meta.public_key => {
             return Err(VerifyError::KeyMismatch {
                 pinned: pinned.to_base64(),
-                recorded: recorded.to_base64(),
+                recorded: meta.public_key.to_base64(),
             });
         }
         Some(pinned) => (*pinned, KeySource::Pinned),
-        None => (recorded, KeySource::RecordedInLog),
+        None => (meta.public_key, KeySource::RecordedInLog),
     };
-    let verifier = NoteVerifier::new(&origin, key);
-    let checkpoints = read_checkpoints(&tx).map_err(read)?;
-    let mut pending = checkpoints.iter().peekable();
-    let mut tree = MemoryTree::new();
-    let mut times: Option<(i64, i64)> = None;
-    // The last checkpoint that verified: its size and root.
-    let mut last = (0u64, empty_root());
-    // The budget ledger, replayed entry by entry so the log is never held in memory.
-    let mut replayed = BTreeMap::new();
-    let mut charges = 0u64;
-
-    let mut drain = |tree: &MemoryTree, last: &mut (u64, Hash)| -> Result<(), VerifyError> {
-        while let Some(cp) = pending.next_if(|cp| cp.size <= tree.size()) {
-            *last = check_checkpoint(cp, tree, &verifier, *last)?;
-        }
-        Ok(())
+    let checkpoints = source.checkpoints()?;
+    check_order(&checkpoints)?;
+    let mut replay = Replay {
+        verifier: NoteVerifier::new(&meta.origin, key),
+        origin: meta.origin,
+        pending: checkpoints.iter().peekable(),
+        tree: MemoryTree::new(),
+        last: (0, empty_root()),
+        times: None,
+        replayed: BTreeMap::new(),
+        charges: 0,
     };
-    drain(&tree, &mut last)?;
-    let mut stmt = tx
-        .prepare("SELECT idx, entry, leaf_hash, created_ms, query_id FROM log_entry ORDER BY idx")
-        .map_err(read)?;
-    let mut rows = stmt.query([]).map_err(read)?;
-    while let Some(row) = rows.next().map_err(read)? {
-        let index = tree.size();
-        let stored_idx: i64 = row.get(0).map_err(read)?;
-        if u64::try_from(stored_idx).ok() != Some(index) {
-            let found = u64::try_from(stored_idx).unwrap_or(u64::MAX);
-            return Err(VerifyError::Entry { index, problem: EntryProblem::Missing { found } });
-        }
-        let bytes = row.get_ref(1).and_then(|v| Ok(v.as_blob()?)).map_err(read)?;
-        let stored_leaf = row.get_ref(2).and_then(|v| Ok(v.as_blob()?)).map_err(read)?;
-        let created_ms: i64 = row.get(3).map_err(read)?;
-        let query_id: Option<Vec<u8>> = row.get(4).map_err(read)?;
-        let bad = |problem| VerifyError::Entry { index, problem };
-
-        let computed = leaf_hash(bytes);
-        let stored = Hash::from_slice(stored_leaf)
-            .ok_or(bad(EntryProblem::LeafHashLength { len: stored_leaf.len() }))?;
-        if !computed.ct_eq(&stored) {
-            return Err(bad(EntryProblem::LeafHashMismatch { computed, stored }));
-        }
-        let entry = decode_entry(bytes).map_err(|e| bad(EntryProblem::Decode(e)))?;
-        if entry.index != index {
-            return Err(bad(EntryProblem::IndexField { recorded: entry.index }));
-        }
-        if entry.origin != origin {
-            return Err(bad(EntryProblem::OriginField { recorded: entry.origin }));
-        }
-        if entry.time_ms != created_ms {
-            return Err(bad(EntryProblem::TimeColumn { entry: entry.time_ms, column: created_ms }));
-        }
-        if let Some(len) = query_id.as_ref().map(Vec::len).filter(|len| *len != 16) {
-            return Err(bad(EntryProblem::QueryIdLength { len }));
-        }
-        times =
-            Some(times.map_or((entry.time_ms, entry.time_ms), |(first, _)| (first, entry.time_ms)));
-        if let Some(charge) = charge_of(&entry) {
-            add_charge(&mut replayed, charge);
-            charges += 1;
-        }
-        tree.push(computed);
-        drain(&tree, &mut last)?;
-    }
-    let size = tree.size();
-    if let Some(cp) = pending.next() {
+    replay.drain()?;
+    source.for_each_entry(&mut |record| {
+        let index = replay.tree.size();
+        let stored = record.map_err(|problem| VerifyError::Entry { index, problem })?;
+        replay.entry(stored, extra)
+    })?;
+    let size = replay.tree.size();
+    if let Some(cp) = replay.pending.next() {
         return Err(VerifyError::Checkpoint {
             size: cp.size,
             problem: CheckpointProblem::BeyondLog { log_size: size },
             first_bad_entry: None,
         });
     }
-    if last.0 < size {
-        return Err(VerifyError::Entry {
-            index: last.0,
-            problem: EntryProblem::NotSigned { signed_size: last.0 },
-        });
+    let signed = replay.last.0;
+    if signed < size {
+        let problem = EntryProblem::NotSigned { signed_size: signed };
+        return Err(VerifyError::Entry { index: signed, problem });
     }
-    drop(rows);
-    drop(stmt);
-    check_subtrees(&tx, &tree).map_err(|e| match e {
-        SubtreeCheck::Read(source) => read(source),
-        SubtreeCheck::Bad(err) => err,
-    })?;
-    let ledger = ledger::check_ledger(&tx, path, &replayed, charges)?;
+    source.check_derived(&replay.tree)?;
+    let recorded = source.recorded_balances()?;
+    let ledger = ledger::check_ledger(recorded.as_ref(), &replay.replayed, replay.charges)?;
+    let payloads = source.check_payloads()?;
     Ok(VerifyReport {
-        origin,
+        origin: replay.origin,
         size,
         checkpoints: checkpoints.len() as u64,
         public_key: key,
         key_source,
-        first_time_ms: times.map(|t| t.0),
-        last_time_ms: times.map(|t| t.1),
+        first_time_ms: replay.times.map(|t| t.0),
+        last_time_ms: replay.times.map(|t| t.1),
         ledger,
+        payloads,
     })
+}
+
+/// Checkpoints must come in increasing size (a file's are sorted by the query; a bundle's
+/// could have been reordered).
+fn check_order(checkpoints: &[StoredCheckpoint]) -> Result<(), VerifyError> {
+    for pair in checkpoints.windows(2) {
+        if let [previous, cp] = pair
+            && cp.size <= previous.size
+        {
+            return Err(VerifyError::Checkpoint {
+                size: cp.size,
+                problem: CheckpointProblem::OutOfOrder { previous: previous.size },
+                first_bad_entry: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The state of one verification, advanced entry by entry.
+struct Replay<'c> {
+    /// The log's origin.
+    origin: String,
+    /// The trusted key, under the origin's name.
+    verifier: NoteVerifier,
+    /// Checkpoints not yet reached by the tree.
+    pending: std::iter::Peekable<std::slice::Iter<'c, StoredCheckpoint>>,
+    /// The tree rebuilt so far.
+    tree: MemoryTree,
+    /// The last checkpoint that verified: its size and root.
+    last: (u64, Hash),
+    /// Times of the first and the latest entry.
+    times: Option<(i64, i64)>,
+    /// The budget ledger, replayed entry by entry so the log is never held in memory.
+    replayed: BTreeMap<crate::audit::budget::BudgetKey, u64>,
+    /// Entries that charge the budget.
+    charges: u64,
+}
+
+impl Replay<'_> {
+    /// Checks every pending checkpoint the tree now covers.
+    fn drain(&mut self) -> Result<(), VerifyError> {
+        while let Some(cp) = self.pending.next_if(|cp| cp.size <= self.tree.size()) {
+            self.last = check_checkpoint(cp, &self.tree, &self.verifier, self.last)?;
+        }
+        Ok(())
+    }
+
+    /// Checks one stored entry, adds it to the tree and checks the checkpoints it completes.
+    fn entry(
+        &mut self,
+        stored: StoredEntry<'_>,
+        extra: &mut [&mut dyn EntryCheck],
+    ) -> Result<(), VerifyError> {
+        let index = self.tree.size();
+        let bad = |problem| VerifyError::Entry { index, problem };
+        if stored.index != index {
+            return Err(bad(EntryProblem::Missing { found: stored.index }));
+        }
+        let computed = leaf_hash(stored.bytes);
+        let recorded = Hash::from_slice(stored.leaf_hash)
+            .ok_or(bad(EntryProblem::LeafHashLength { len: stored.leaf_hash.len() }))?;
+        if !computed.ct_eq(&recorded) {
+            return Err(bad(EntryProblem::LeafHashMismatch { computed, stored: recorded }));
+        }
+        let entry = decode_entry(stored.bytes).map_err(|e| bad(EntryProblem::Decode(e)))?;
+        if entry.index != index {
+            return Err(bad(EntryProblem::IndexField { recorded: entry.index }));
+        }
+        if entry.origin != self.origin {
+            return Err(bad(EntryProblem::OriginField { recorded: entry.origin }));
+        }
+        check_beside(&stored.beside, &entry, &computed).map_err(bad)?;
+        for check in extra.iter_mut() {
+            check.check(index, stored.bytes, &entry).map_err(bad)?;
+        }
+        self.times = Some(
+            self.times.map_or((entry.time_ms, entry.time_ms), |(first, _)| (first, entry.time_ms)),
+        );
+        if let Some(charge) = charge_of(&entry) {
+            add_charge(&mut self.replayed, charge);
+            self.charges += 1;
+        }
+        self.tree.push(computed);
+        self.drain()
+    }
+}
+
+/// Checks what the source keeps beside the entry: a file's columns, a bundle's view.
+fn check_beside(
+    beside: &Beside<'_>,
+    entry: &pb::AuditEntry,
+    leaf: &Hash,
+) -> Result<(), EntryProblem> {
+    match beside {
+        Beside::Columns { created_ms, query_id } => {
+            if entry.time_ms != *created_ms {
+                return Err(EntryProblem::TimeColumn { entry: entry.time_ms, column: *created_ms });
+            }
+            match query_id.map(<[u8]>::len) {
+                Some(len) if len != 16 => Err(EntryProblem::QueryIdLength { len }),
+                _ => Ok(()),
+            }
+        }
+        Beside::View(view) => {
+            let expected = serde_json::to_value(EntryView::new(entry, leaf))
+                .map_err(|e| EntryProblem::Malformed(e.to_string()))?;
+            let given = view.cloned().unwrap_or(serde_json::Value::Null);
+            match first_difference(&expected, &given, String::new()) {
+                Some(field) => Err(EntryProblem::ViewMismatch { field }),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+/// The JSON pointer of the first place `given` differs from `expected`, if any.
+fn first_difference(
+    expected: &serde_json::Value,
+    given: &serde_json::Value,
+    at: String,
+) -> Option<String> {
+    use serde_json::Value;
+    match (expected, given) {
+        (Value::Object(e), Value::Object(g)) => {
+            if let Some(extra) = g.keys().find(|k| !e.contains_key(*k)) {
+                return Some(format!("{at}/{extra}"));
+            }
+            e.iter().find_map(|(k, v)| match g.get(k) {
+                Some(gv) => first_difference(v, gv, format!("{at}/{k}")),
+                None => Some(format!("{at}/{k}")),
+            })
+        }
+        (Value::Array(e), Value::Array(g)) if e.len() == g.len() => e
+            .iter()
+            .zip(g)
+            .enumerate()
+            .find_map(|(i, (ev, gv))| first_difference(ev, gv, format!("{at}/{i}"))),
+        _ if expected == given => None,
+        _ => Some(if at.is_empty() { "/".into() } else { at }),
+    }
 }
 
 /// Checks one checkpoint against the tree rebuilt so far (which has at least `cp.size`
 /// leaves) and against the previous good checkpoint; returns its size and root.
 fn check_checkpoint(
-    cp: &CheckpointRow,
+    cp: &StoredCheckpoint,
     tree: &MemoryTree,
     verifier: &NoteVerifier,
     last: (u64, Hash),
@@ -442,104 +303,4 @@ fn check_checkpoint(
     verify_consistency(last.0, cp.size, &last.1, &signed.root, &proof)
         .map_err(|error| fail(CheckpointProblem::Inconsistent { previous: last.0, error }, None))?;
     Ok((cp.size, signed.root))
-}
-
-fn read_meta(conn: &Connection, path: &Path) -> Result<(String, PublicKey), VerifyError> {
-    let not_log =
-        |problem: String| VerifyError::NotAnAuditLog { path: path.to_path_buf(), problem };
-    let value = |key: &str| -> Result<Option<rusqlite::types::Value>, VerifyError> {
-        conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()
-            .map_err(|e| not_log(format!("no readable meta table ({e})")))
-    };
-    use rusqlite::types::Value;
-    match value("format")? {
-        Some(Value::Text(format)) if format == FILE_FORMAT => {}
-        Some(other) => {
-            return Err(not_log(format!("its format is {other:?}, not {FILE_FORMAT}")));
-        }
-        None => return Err(not_log("it records no format".into())),
-    }
-    let origin = match value("origin")? {
-        Some(Value::Text(origin)) => origin,
-        _ => return Err(not_log("it records no origin".into())),
-    };
-    let key = match value("public_key")? {
-        Some(Value::Blob(bytes)) => <[u8; 32]>::try_from(bytes.as_slice())
-            .map_err(|_| not_log(format!("its public key is {} bytes, not 32", bytes.len())))?,
-        _ => return Err(not_log("it records no public key".into())),
-    };
-    Ok((origin, PublicKey::from_bytes(key)))
-}
-
-fn read_checkpoints(conn: &Connection) -> Result<Vec<CheckpointRow>, rusqlite::Error> {
-    let mut stmt = conn.prepare("SELECT size, root, note FROM checkpoint ORDER BY size")?;
-    let rows = stmt.query_map([], |r| {
-        let size: i64 = r.get(0)?;
-        Ok(CheckpointRow {
-            size: u64::try_from(size).unwrap_or(0),
-            root: r.get(1)?,
-            note: r.get(2)?,
-        })
-    })?;
-    rows.collect()
-}
-
-enum SubtreeCheck {
-    Read(rusqlite::Error),
-    Bad(VerifyError),
-}
-
-impl From<rusqlite::Error> for SubtreeCheck {
-    fn from(e: rusqlite::Error) -> Self {
-        SubtreeCheck::Read(e)
-    }
-}
-
-/// Every stored perfect subtree must equal the one rebuilt from the entries, and none may be
-/// missing: receipts are built from them.
-fn check_subtrees(conn: &Connection, tree: &MemoryTree) -> Result<(), SubtreeCheck> {
-    let mut stmt = conn.prepare("SELECT level, idx, hash FROM subtree ORDER BY level, idx")?;
-    let mut rows = stmt.query([])?;
-    let mut expected = expected_subtrees(tree.size());
-    while let Some(row) = rows.next()? {
-        let (level, index): (i64, i64) = (row.get(0)?, row.get(1)?);
-        let stored = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
-        let (level, index) =
-            (u32::try_from(level).unwrap_or(u32::MAX), u64::try_from(index).unwrap_or(u64::MAX));
-        let bad =
-            |problem: String| SubtreeCheck::Bad(VerifyError::Subtree { level, index, problem });
-        let want =
-            tree.perfect(level, index).ok_or_else(|| bad("no such subtree in the log".into()))?;
-        match expected.next() {
-            Some((l, i)) if (l, i) == (level, index) => {}
-            Some((l, i)) => {
-                return Err(SubtreeCheck::Bad(VerifyError::Subtree {
-                    level: l,
-                    index: i,
-                    problem: "missing".into(),
-                }));
-            }
-            None => return Err(bad("no such subtree in the log".into())),
-        }
-        if Hash::from_slice(stored).is_none_or(|h| !h.ct_eq(&want)) {
-            return Err(bad(format!(
-                "stored {}, but the entries give {want}",
-                hex::encode(stored)
-            )));
-        }
-    }
-    if let Some((level, index)) = expected.next() {
-        return Err(SubtreeCheck::Bad(VerifyError::Subtree {
-            level,
-            index,
-            problem: "missing".into(),
-        }));
-    }
-    Ok(())
-}
-
-/// The (level, index) of every perfect subtree of a tree of `size` leaves, level by level.
-fn expected_subtrees(size: u64) -> impl Iterator<Item = (u32, u64)> {
-    (0..64u32).flat_map(move |level| (0..(size >> level)).map(move |index| (level, index)))
 }

@@ -7,8 +7,8 @@ use super::frame::{
 };
 use super::scale::{Scale, Ticks};
 use super::{
-    Html, SUPPRESSED_NOTE, Shown, WIDTH, all_whole, colour, figure, fit, px, text, text_width,
-    tooltip,
+    Html, SUPPRESSED_NOTE, Shown, WIDTH, all_whole, colour, figure, fit_width, px, text,
+    text_width, tooltip,
 };
 
 /// One bar: its category and value (`None` = suppressed).
@@ -87,10 +87,9 @@ impl BarChart {
         const ROW: f64 = 24.0;
         const BAR: f64 = 15.0;
         const VALUE_ROOM: f64 = 80.0;
-        const LABEL_CHARS: usize = 32;
-        let widest =
-            self.bars.iter().map(|b| text_width(&fit(&b.label, LABEL_CHARS))).fold(0.0, f64::max);
-        let label_room = (widest + 14.0).clamp(60.0, 230.0);
+        const MAX_LABEL_WIDTH: f64 = 216.0;
+        let widest = self.bars.iter().map(|b| text_width(&b.label)).fold(0.0, f64::max);
+        let label_room = (widest.min(MAX_LABEL_WIDTH) + 14.0).max(60.0);
         let rows = self.bars.len().max(1) as f64;
         let axis_y = TOP + rows * ROW;
         let ticks = Ticks::covering(lo, hi, 5, whole);
@@ -105,7 +104,7 @@ impl BarChart {
                 mid + 4.0,
                 "label",
                 "end",
-                &fit(&bar.label, LABEL_CHARS),
+                &fit_width(&bar.label, MAX_LABEL_WIDTH),
             ));
             match *s {
                 Shown::Value(v) => {

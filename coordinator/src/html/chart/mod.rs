@@ -83,9 +83,17 @@ fn px(value: f64) -> String {
 }
 
 /// The rough width of `text` at the 12px label size; SVG cannot measure text before layout, and
-/// an estimate on the wide side keeps labels from overlapping.
+/// an estimate on the wide side (capitals and digits wider than lower case) keeps labels from
+/// overlapping or running off the edge.
 fn text_width(text: &str) -> f64 {
-    text.chars().count() as f64 * 6.6
+    text.chars()
+        .map(|c| match c {
+            'M' | 'W' | 'm' | 'w' | '@' | '%' => 10.0,
+            c if c.is_ascii_uppercase() || c.is_ascii_digit() => 8.0,
+            ' ' | '.' | ',' | ':' | ';' | 'i' | 'l' | 'j' | '|' | '\'' => 4.0,
+            _ => 6.8,
+        })
+        .sum()
 }
 
 /// `text` cut to `max_chars`, with an ellipsis when cut.
@@ -94,6 +102,23 @@ fn fit(text: &str, max_chars: usize) -> String {
         return text.to_owned();
     }
     let kept: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
+/// `text` cut to about `max_width` pixels by [`text_width`], with an ellipsis when cut.
+fn fit_width(text: &str, max_width: f64) -> String {
+    if text_width(text) <= max_width {
+        return text.to_owned();
+    }
+    let mut kept = String::new();
+    for c in text.chars() {
+        let mut next = kept.clone();
+        next.push(c);
+        if text_width(&next) + 8.0 > max_width {
+            break;
+        }
+        kept = next;
+    }
     format!("{kept}…")
 }
 

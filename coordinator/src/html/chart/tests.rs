@@ -155,3 +155,14 @@ fn coordinates_print_to_one_decimal() {
     assert_eq!(px(12.25), "12.2");
     assert_eq!(px(-0.01), "0");
 }
+
+#[test]
+fn long_labels_are_cut_with_the_whole_label_in_the_tooltip() {
+    let label = "Multi-agency safeguarding hub referral review".repeat(3);
+    let html =
+        BarChart::horizontal("t", vec![Bar::new(label.clone(), Some(1.0))]).to_html().into_string();
+    assert!(html.contains(&format!("<title>{label}: 1</title>")), "{html}");
+    assert!(html.contains("…</text>"), "{html}");
+    let cut = html.split("text-anchor=\"end\">").nth(1).and_then(|t| t.split('<').next());
+    assert!(cut.is_some_and(|t| text_width(t) <= 216.0), "{cut:?}");
+}

@@ -52,7 +52,7 @@ impl AuditLog {
     ) -> Result<Appended, StoreError> {
         let charge = entry.budget.as_ref().ok_or(StoreError::ChargeMissing)?;
         check_charge(charge)?;
-        self.append_in_transaction(entry, None, Some(limits))
+        self.append_in_transaction(entry, None, Some(limits), None)
     }
 
     /// What the balance `key` has spent, in millionths of epsilon (0 if nothing yet).

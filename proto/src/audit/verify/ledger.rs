@@ -4,14 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
-
-use rusqlite::Connection;
 
 use super::VerifyError;
 use crate::audit::budget::{BudgetKey, first_difference, micro_to_string};
-use crate::audit::store::StoreError;
-use crate::audit::store::ledger::read_balances;
 
 /// What replaying the budget ledger found in a log that verified. Its `Display` is the
 /// report's ledger line.
@@ -82,26 +77,20 @@ impl fmt::Display for LedgerProblem {
     }
 }
 
-/// Compares the balances the store recorded in the file at `path` with those `replayed` from
-/// its `charges` charging entries.
+/// Compares the balances the source `recorded` (`None` when it has no balance table) with
+/// those `replayed` from its `charges` charging entries.
 pub(super) fn check_ledger(
-    conn: &Connection,
-    path: &Path,
+    recorded: Option<&BTreeMap<BudgetKey, u64>>,
     replayed: &BTreeMap<BudgetKey, u64>,
     charges: u64,
 ) -> Result<LedgerReport, VerifyError> {
-    let recorded = read_balances(conn).map_err(|e| match e {
-        StoreError::Sqlite(source) => VerifyError::Read { path: path.to_path_buf(), source },
-        StoreError::Corrupt(problem) => VerifyError::Ledger(LedgerProblem::BadRow(problem)),
-        other => VerifyError::Ledger(LedgerProblem::BadRow(other.to_string())),
-    })?;
     let Some(recorded) = recorded else {
         if charges > 0 {
             return Err(VerifyError::Ledger(LedgerProblem::NoBalanceTable { charges }));
         }
         return Ok(LedgerReport { charges, balances: None });
     };
-    if let Some((key, replayed, recorded)) = first_difference(replayed, &recorded) {
+    if let Some((key, replayed, recorded)) = first_difference(replayed, recorded) {
         let key = Box::new(key);
         return Err(VerifyError::Ledger(LedgerProblem::Mismatch { key, replayed, recorded }));
     }
