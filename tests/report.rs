@@ -200,6 +200,10 @@ fn the_page_is_well_formed_self_contained_and_keeps_restricted_results_out() {
     // The restricted annex is separate: its warning, and none of its rows in the body.
     let annex = report.join("restricted");
     assert!(read(&annex.join("README.txt")).starts_with("RESTRICTED - POLICE ONLY"));
+    let annex_page = read(&annex.join("annex.html"));
+    check_well_formed(&annex_page).expect("the annex page is well-formed");
+    assert!(external_references(&annex_page).is_empty());
+    assert!(annex_page.contains("Restricted: police only. Not part of the report."));
     for entry in std::fs::read_dir(&annex).expect("annex") {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "csv") {

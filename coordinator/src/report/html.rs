@@ -13,7 +13,7 @@ use crate::html::upset::UpsetChart;
 use crate::html::{Bar, BarChart, LineChart, Page, Section, Series, StackedBar, StackedBarChart};
 
 use super::catalogue::Chart;
-use super::model::{Block, ColumnKind, Report, SectionOut, Table, Value};
+use super::model::{Block, ColumnKind, Report, RestrictedContent, SectionOut, Table, Value};
 
 /// The most bars or stacks a chart draws before the table alone must do.
 const MAX_BARS: usize = 40;
@@ -198,7 +198,7 @@ fn section_html(section: &SectionOut) -> Section {
     }
     for block in &section.blocks {
         match block {
-            Block::Table(table) => body.push(table_html(table)),
+            Block::Table(table) => body.push(table_html(table, "tables/")),
             Block::Note { text } => body.push(paragraph(text)),
             Block::Unavailable { title, reason } => body.push(callout(
                 CalloutKind::Info,
@@ -347,7 +347,7 @@ fn value_sign(d: i64) -> String {
     if d > 0 { format!("+{d}") } else { d.to_string() }
 }
 
-fn table_html(table: &Table) -> Html {
+fn table_html(table: &Table, csv_dir: &str) -> Html {
     let mut out = Html::new();
     if let Some(chart) = chart_html(table) {
         out.push(chart);
@@ -377,7 +377,11 @@ fn table_html(table: &Table) -> Html {
         }
         if table.rows.len() > FOLD_ROWS {
             out.push(folded(
-                &format!("{caption}: all {} rows (CSV: tables/{}.csv)", table.rows.len(), table.id),
+                &format!(
+                    "{caption}: all {} rows (CSV: {csv_dir}{}.csv)",
+                    table.rows.len(),
+                    table.id
+                ),
                 html.to_html(),
             ));
         } else {
@@ -387,7 +391,7 @@ fn table_html(table: &Table) -> Html {
     for n in &table.notes {
         out.push(note(n));
     }
-    out.push(note(&format!("CSV: tables/{}.csv", table.id)));
+    out.push(note(&format!("CSV: {csv_dir}{}.csv", table.id)));
     out
 }
 
@@ -487,4 +491,86 @@ fn queries(report: &Report) -> Section {
     );
     body.push(table.to_html());
     Section::new("Queries and receipts", body).with_id("queries")
+}
+
+/// The restricted annex as its own page (`restricted/annex.html`): police only, never part of
+/// the report. Each result under its heading, with the query that produced it.
+pub fn render_annex(report: &Report) -> String {
+    let mut page = Page::new(format!("RESTRICTED - police only: annex to the {}", report.title));
+    page.subtitle = Some(format!(
+        "{} · period {} · produced {} by {} for {}",
+        report.organisation,
+        report.period,
+        report.generated_at,
+        report.coordinator,
+        report.requester
+    ));
+    page.alerts = callout(
+        CalloutKind::Danger,
+        "Restricted: police only. Not part of the report. Do not circulate.",
+        paragraph(
+            "Person-level flag-back results (one flag per police record, computed by a partner \
+             and released only after an operator there approved the request under the case \
+             reference named) and police-only screening (exact counts of police records). Use \
+             them only under the agreed process, for the review named; record a reviewer and a \
+             status (reviewed, no concern, referred) for each place or record followed up.",
+        ),
+    );
+    for item in &report.restricted {
+        let query = report.queries.get(item.query);
+        let mut body = Html::new();
+        if let Some(q) = query {
+            body.push(note(&format!(
+                "Query {} ({}); {}; receipts: {}",
+                q.name,
+                q.query_id.as_deref().unwrap_or("-"),
+                q.request,
+                q.receipts
+                    .iter()
+                    .map(|r| format!("{} entry {} of {}", r.node, r.leaf_index, r.checkpoint_size))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )));
+        }
+        match &item.content {
+            RestrictedContent::Flags(flags) => {
+                let flagged = flags.iter().filter(|(_, f, _)| *f).count();
+                body.push(paragraph(&format!(
+                    "Case {}: {flagged} of {} police records flagged.",
+                    item.case_ref.as_deref().unwrap_or("-"),
+                    flags.len()
+                )));
+                let mut table = HtmlTable::new(vec![
+                    HtmlColumn::text("police record"),
+                    HtmlColumn::text("flag"),
+                    HtmlColumn::text("partner's label"),
+                ]);
+                for (record, flag, label) in flags {
+                    table.push_row(vec![
+                        HtmlCell::text(record),
+                        HtmlCell::text(if *flag { "yes" } else { "no" }),
+                        label.as_ref().map_or(HtmlCell::Missing, HtmlCell::text),
+                    ]);
+                }
+                body.push(table.to_html());
+            }
+            RestrictedContent::Table(table) => {
+                if table.rows.is_empty() {
+                    body.push(paragraph("Nothing reached the screening threshold."));
+                } else {
+                    body.push(table_html(table, ""));
+                }
+            }
+        }
+        if matches!(item.content, RestrictedContent::Flags(_)) {
+            body.push(note(&format!("CSV: {}.csv", item.id)));
+        }
+        page.sections.push(Section::new(&item.title, body).with_id(item.id.clone()));
+    }
+    page.footer = Some(
+        "Produced by fedlink with the report; its manifest names this annex's \
+                        files and the queries behind them, but holds none of their content."
+            .to_string(),
+    );
+    page.render()
 }

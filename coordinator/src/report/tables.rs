@@ -116,8 +116,11 @@ pub fn released_table(
 /// released totals of a two-way one (never a sum of cells, which would meet suppressed ones).
 fn by_first_level(table: &ReleasedTable) -> Option<(String, Vec<(String, Released)>)> {
     let dim = table.dimensions().first()?;
-    let values: Vec<Released> = match table.dimensions().len() {
-        1 => table.cells().to_vec(),
+    // One-way, or two-way with one level across (a linked count's single partner class): the
+    // cells are the values; otherwise the released totals by level.
+    let values: Vec<Released> = match table.dimensions() {
+        [_] => table.cells().to_vec(),
+        [_, across] if across.levels().len() == 1 => table.cells().to_vec(),
         _ => table.margin(0)?.to_vec(),
     };
     Some((dim.name().to_string(), dim.levels().iter().cloned().zip(values).collect()))
@@ -526,4 +529,82 @@ pub fn screened_table(
              over the periods shown are listed."
         )],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::tests::{c, dim, n, provenance, wire};
+
+    fn table(
+        dims: Vec<fedlink_proto::pb::TableDimension>,
+        cells: Vec<fedlink_proto::pb::ReleasedCount>,
+    ) -> ReleasedTable {
+        ReleasedTable::from_wire(wire("d", dims, cells), provenance("police")).expect("table")
+    }
+
+    fn values(t: &Table) -> Vec<Vec<String>> {
+        t.rows.iter().map(|r| r.iter().map(|c| c.value.text()).collect()).collect()
+    }
+
+    #[test]
+    fn a_change_is_unknown_when_either_period_is_suppressed() {
+        let now = table(vec![dim("sex", &["F", "M"])], vec![n(20), c()]);
+        let before = table(vec![dim("sex", &["F", "M"])], vec![n(15), n(10)]);
+        let t = change_table("x_change", "X", ("2025/26", &now, 0), ("2024/25", &before, 1))
+            .expect("one dimension");
+        assert_eq!(values(&t), [["F", "20", "15", "+5"], ["M", "[c]", "10", "[c]"]]);
+        assert_eq!(t.rows[0][3].from, [0, 1], "a change comes from both queries");
+    }
+
+    #[test]
+    fn a_labelled_cohort_shows_its_classes_and_an_unlabelled_one_shows_all() {
+        let dims = || {
+            vec![dim("cohort_label", &["all", "suspect", "victim"]), dim("partner_label", &["all"])]
+        };
+        let labelled = table(dims(), vec![c(), n(20), n(95)]);
+        let unlabelled = table(dims(), vec![n(40), n(0), c()]);
+        let rows = [
+            LinkRow {
+                label: "by role".into(),
+                release: Some((&labelled, 0)),
+                labelled: true,
+                status: "ok".into(),
+            },
+            LinkRow {
+                label: "all".into(),
+                release: Some((&unlabelled, 1)),
+                labelled: false,
+                status: "ok".into(),
+            },
+            LinkRow {
+                label: "refused".into(),
+                release: None,
+                labelled: false,
+                status: "REFUSED".into(),
+            },
+        ];
+        let t = link_group_table("g", "G", "2025/26", &rows);
+        let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["question", "suspect", "victim", "all", "Total", "status"]);
+        let v = values(&t);
+        assert_eq!(v[0][1..3], ["20", "95"], "the labelled row's classes");
+        assert_eq!(v[0][3], "", "the labelled row has no class all");
+        assert_eq!(v[1][3], "40", "the unlabelled row's one class");
+        assert_eq!(v[1][4], "40", "its total is its class all");
+        assert_eq!(v[2][5], "REFUSED");
+    }
+
+    #[test]
+    fn screening_sums_exact_periods_and_keeps_combinations_over_the_threshold() {
+        let dims = || vec![dim("lsoa", &["E1", "E2", "E3"])];
+        let now = table(dims(), vec![n(1), n(3), n(0)]);
+        let before = table(dims(), vec![n(1), n(0), n(1)]);
+        let t = screened_table("s", "S", "two years", &[(&now, 4), (&before, 5)], 2).expect("t");
+        assert_eq!(values(&t), [["E2", "3"], ["E1", "2"]], "largest first; E3 (1) left out");
+        assert_eq!(t.rows[0][1].from, [4, 5]);
+        let suppressed = table(dims(), vec![c(), n(5), n(0)]);
+        let t = screened_table("s", "S", "p", &[(&suppressed, 0), (&before, 1)], 2).expect("t");
+        assert_eq!(values(&t), [["E2", "5"]], "a suppressed part is never counted as anything");
+    }
 }

@@ -127,8 +127,9 @@ This folder holds person-level flag-back results (one flag per police record, co
 partner and released only after an operator there approved the request, under the case
 reference named) and police-only detail (exact counts of police records). Use them only
 under the agreed process, by authorised police users, for the case or review named.
-The report's manifest names these files and the queries that produced them; each query's
-receipt is in the manifest and the nodes' audit logs.
+annex.html shows them on one page; each has its CSV here. The report's manifest names these
+files and the queries that produced them; each query's receipt is in the manifest and the
+nodes' audit logs.
 ";
 
 fn write_restricted(
@@ -144,6 +145,9 @@ fn write_restricted(
     let readme = annex.join("README.txt");
     std::fs::write(&readme, RESTRICTED_WARNING).map_err(io(&readme))?;
     written.push(readme);
+    let page = annex.join("annex.html");
+    std::fs::write(&page, super::html::render_annex(report)).map_err(io(&page))?;
+    written.push(page);
     let mut entries = Vec::new();
     for item in &report.restricted {
         let text = match &item.content {
