@@ -191,10 +191,11 @@ mod tests {
     /// The demo's rules load as a node would load them, with the modes they need enabled.
     #[test]
     fn the_demo_policies_load() {
-        for (node, aggregate, linkage, flag_back) in [
-            ("police", true, true, true),
-            ("icb", true, true, true),
-            ("council-east", false, true, false),
+        for (node, aggregate, linkage, flag_back, overlap) in [
+            ("police", true, true, true, true),
+            ("icb", true, true, true, true),
+            ("council-east", false, true, false, true),
+            ("council-west", false, true, false, false),
         ] {
             let base = starting_policy(node, "coordinator");
             let rules = demo_rules(node).expect("rules");
@@ -205,8 +206,13 @@ mod tests {
             assert_eq!(policy.modes.linked_count, linkage, "{node}");
             assert_eq!(!policy.linkage.is_empty(), linkage, "{node}");
             assert_eq!(policy.modes.flag_back, flag_back, "{node}");
-            assert!(policy.modes.overlap, "{node} takes part in the S6 overlap");
+            assert_eq!(policy.modes.overlap, overlap, "{node}: the S6 overlap");
+            // Only the police accept their own death review's purpose (the restricted annex).
+            assert_eq!(
+                policy.accept.purposes.iter().any(|p| p == "POLICE-DEATH-REVIEW"),
+                node == "police",
+                "{node}"
+            );
         }
-        assert!(demo_rules("council-west").is_none(), "the west council takes no part");
     }
 }
