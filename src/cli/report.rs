@@ -179,7 +179,7 @@ fn now_ms() -> i64 {
 
 /// A run folder's name: the UTC time, sortable (`2026-01-05T06-00-00Z`).
 fn run_name() -> String {
-    fedlink_coordinator::report::build::iso_utc(now_ms()).replace(':', "-")
+    fedlink_coordinator::report::records::iso_utc(now_ms()).replace(':', "-")
 }
 
 /// Runs `report`.

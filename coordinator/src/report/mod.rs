@@ -15,6 +15,7 @@
 //! - [`model`]: the report as data: sections, tables, cells with their queries, receipts.
 //! - [`tables`]: released tables as report tables (cross-tabs, changes, trends, groups).
 //! - [`build`]: from a run to the model.
+//! - [`records`]: the manifest's query records and the header's partners and rules.
 //! - [`html`]: the self-contained HTML page (uses [`crate::html`]).
 //! - [`write`]: the output folder: CSVs, `manifest.json`, the restricted annex.
 //! - [`compare`]: what changed since the previous run's manifest and tables.
@@ -26,6 +27,7 @@ pub mod html;
 pub mod model;
 pub mod period;
 pub mod plan;
+pub mod records;
 pub mod run;
 pub mod tables;
 pub mod write;

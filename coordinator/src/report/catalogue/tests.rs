@@ -181,7 +181,7 @@ fn a_node_outside_the_federation_is_refused_by_item() {
 
 #[test]
 fn mistakes_name_the_section_item_and_key() {
-    let cases: [(String, &str); 9] = [
+    let cases: [(String, &str); 10] = [
         (GOOD.replace("chart = \"line\"", "chart = \"pie\""), "unknown variant `pie`"),
         (GOOD.replace("history = 2", "hist = 2"), "unknown field `hist`"),
         (
@@ -208,6 +208,10 @@ fn mistakes_name_the_section_item_and_key() {
         (
             GOOD.replace("period = \"current\"", "period = \"lastyear\""),
             "item \"d1_trend\": `period`: \"lastyear\" is not a period",
+        ),
+        (
+            GOOD.replace("group = \"h2_table\"", "restricted = true"),
+            "item \"h2\": `restricted`: only a flag-back's person-level results",
         ),
     ];
     for (text, expected) in cases {
