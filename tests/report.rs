@@ -18,8 +18,12 @@ use crate::util::{NodeProcess, audit_entries, fedlink, read, text};
 fn demo() -> &'static Path {
     static DEMO: OnceLock<PathBuf> = OnceLock::new();
     DEMO.get_or_init(|| {
-        let dir = tempfile::Builder::new().prefix("fedlink-report-test-").tempdir().expect("tmp");
-        let dir = dir.keep();
+        // One folder under Cargo's target tmp dir, replaced on each run (a static is never
+        // dropped, so a temp dir here would outlive every run).
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-demo");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).expect("remove the previous run's demo");
+        }
         let out = fedlink()
             .args(["demo", "--scale", "0.03", "--seed", "5", "--dir"])
             .arg(&dir)
