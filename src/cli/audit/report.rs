@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result, bail};
 use fedlink_coordinator::audit_report::time::{parse_date, parse_date_end};
 use fedlink_coordinator::audit_report::{ReportOptions, Window, audit_report};
-use fedlink_proto::federation::Federation;
 
 use crate::cli::Outcome;
 
@@ -60,19 +59,7 @@ pub fn report(args: &ReportArgs) -> Result<Outcome> {
     {
         bail!("--since must be on or before --until");
     }
-    let pinned_key = match (&args.federation, &args.member) {
-        (Some(path), Some(member)) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let federation = Federation::from_toml(&text)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let m = federation
-                .member(member)
-                .with_context(|| format!("{member:?} is not a member in {}", path.display()))?;
-            Some(m.public_key)
-        }
-        _ => None,
-    };
+    let pinned_key = super::pinned_key(args.federation.as_deref(), args.member.as_deref())?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

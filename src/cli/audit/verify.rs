@@ -3,9 +3,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use fedlink_proto::audit::verify::{KeySource, verify_log};
-use fedlink_proto::federation::Federation;
 
 use crate::cli::Outcome;
 
@@ -34,19 +33,7 @@ pub struct VerifyArgs {
 /// Runs `verify`: exit 0 when the log verifies, 1 when it does not.
 pub fn verify(args: &VerifyArgs) -> Result<Outcome> {
     anyhow::ensure!(args.log.exists(), "no audit log or bundle at {}", args.log.display());
-    let pinned = match (&args.federation, &args.member) {
-        (Some(path), Some(member)) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let federation = Federation::from_toml(&text)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let m = federation
-                .member(member)
-                .with_context(|| format!("{member:?} is not a member in {}", path.display()))?;
-            Some(m.public_key)
-        }
-        _ => None,
-    };
+    let pinned = super::pinned_key(args.federation.as_deref(), args.member.as_deref())?;
     match verify_log(&args.log, pinned.as_ref()) {
         Ok(report) => {
             println!(
