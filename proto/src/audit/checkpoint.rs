@@ -167,25 +167,9 @@ impl NoteVerifier {
     /// checks that the stated key ID is the one the name and key give.
     pub fn from_vkey(vkey: &str) -> Result<Self, CheckpointError> {
         let bad = |why: &str| CheckpointError::BadVerifierKey(format!("{vkey:?}: {why}"));
-        let (name, rest) = vkey.split_once('+').ok_or_else(|| bad("no '+' after the name"))?;
-        let (id_hex, material) =
-            rest.split_once('+').ok_or_else(|| bad("no '+' after the key ID"))?;
-        if !valid_key_name(name) {
-            return Err(bad("the name is empty or holds a space or control character"));
-        }
-        let id_ok =
-            id_hex.len() == 8 && id_hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        if !id_ok {
-            return Err(bad("the key ID is not 8 lowercase hex digits"));
-        }
-        let raw = decode_canonical(material, "verifier key").map_err(|_| bad("bad base64"))?;
-        let (kind, key) = raw.split_first().ok_or_else(|| bad("no key material"))?;
-        if *kind != SIG_TYPE_ED25519 {
-            return Err(bad("not signature type 0x01 (Ed25519)"));
-        }
-        let key: [u8; 32] = key.try_into().map_err(|_| bad("the key is not 32 bytes"))?;
-        let verifier = Self::new(name, PublicKey::from_bytes(key));
-        if hex::encode(verifier.key_id) != id_hex {
+        let parts = parse_vkey(vkey, SIG_TYPE_ED25519).map_err(&bad)?;
+        let verifier = Self::new(parts.name, parts.key);
+        if hex::encode(verifier.key_id) != parts.key_id_hex {
             return Err(bad("the key ID does not match the name and key"));
         }
         Ok(verifier)
@@ -384,4 +368,39 @@ mod tests {
             assert!(!valid_key_name(bad), "{bad:?}");
         }
     }
+}
+
+/// The fields of a C2SP verifier key, `<name>+<key ID, 8 hex digits>+<base64(type ‖ key)>`.
+#[derive(Debug)]
+pub(crate) struct VkeyParts<'a> {
+    /// The key's name.
+    pub name: &'a str,
+    /// The key ID as written (the caller checks it against name and key: how it is derived
+    /// depends on the signature type).
+    pub key_id_hex: &'a str,
+    /// The Ed25519 public key.
+    pub key: PublicKey,
+}
+
+/// Splits and checks a verifier key of signature type `sig_type` (0x01 checkpoint keys, 0x04
+/// cosigner keys): a valid name, an 8-digit lowercase hex key ID, canonical base64 holding the
+/// type byte then a 32-byte key. The error says which part is wrong.
+pub(crate) fn parse_vkey(vkey: &str, sig_type: u8) -> Result<VkeyParts<'_>, &'static str> {
+    let (name, rest) = vkey.split_once('+').ok_or("no '+' after the name")?;
+    let (key_id_hex, material) = rest.split_once('+').ok_or("no '+' after the key ID")?;
+    if !valid_key_name(name) {
+        return Err("the name is empty or holds a space or control character");
+    }
+    let id_ok =
+        key_id_hex.len() == 8 && key_id_hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if !id_ok {
+        return Err("the key ID is not 8 lowercase hex digits");
+    }
+    let raw = decode_canonical(material, "verifier key").map_err(|_| "bad base64")?;
+    let (kind, key) = raw.split_first().ok_or("no key material")?;
+    if *kind != sig_type {
+        return Err("not the signature type this key must have");
+    }
+    let key: [u8; 32] = key.try_into().map_err(|_| "the key is not 32 bytes")?;
+    Ok(VkeyParts { name, key_id_hex, key: PublicKey::from_bytes(key) })
 }

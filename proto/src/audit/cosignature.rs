@@ -216,24 +216,10 @@ impl CosignatureVerifier {
     /// that the stated key ID is the one the name and key give.
     pub fn from_vkey(vkey: &str) -> Result<Self, CosignatureError> {
         let bad = |why: &str| CosignatureError::BadVerifierKey(format!("{vkey:?}: {why}"));
-        let (name, rest) = vkey.split_once('+').ok_or_else(|| bad("no '+' after the name"))?;
-        let (id_hex, material) =
-            rest.split_once('+').ok_or_else(|| bad("no '+' after the key ID"))?;
-        if !valid_key_name(name) {
-            return Err(bad("the name is empty or holds a space or control character"));
-        }
-        let raw = BASE64
-            .decode(material)
-            .ok()
-            .filter(|raw| BASE64.encode(raw) == material)
-            .ok_or_else(|| bad("the key is not canonical base64"))?;
-        let (kind, key) = raw.split_first().ok_or_else(|| bad("no key material"))?;
-        if *kind != SIG_TYPE_COSIGNATURE_V1 {
-            return Err(bad("not signature type 0x04 (Ed25519 cosignature/v1)"));
-        }
-        let key: [u8; 32] = key.try_into().map_err(|_| bad("the key is not 32 bytes"))?;
-        let verifier = Self::new(name, PublicKey::from_bytes(key));
-        if hex::encode(verifier.key_id) != id_hex {
+        let parts =
+            crate::audit::checkpoint::parse_vkey(vkey, SIG_TYPE_COSIGNATURE_V1).map_err(&bad)?;
+        let verifier = Self::new(parts.name, parts.key);
+        if hex::encode(verifier.key_id) != parts.key_id_hex {
             return Err(bad("the key ID does not match the name and key"));
         }
         Ok(verifier)
