@@ -68,6 +68,12 @@ fn the_report_has_every_section_and_no_released_count_in_the_suppressed_range() 
         );
     }
     assert!(html.contains("<h2 id=\"header\">"), "the header section");
+    // Each partner's extract date (its last import's end) is in the header, never missing.
+    assert!(
+        html.contains("death_reports (") && html.contains("extract imported 20"),
+        "extract dates"
+    );
+    assert!(!html.contains("never imported"), "every demo dataset was imported");
     let tables = manifest["tables"].as_array().expect("tables");
     assert!(tables.len() >= 25, "{} tables", tables.len());
     let mut counts_seen = 0;

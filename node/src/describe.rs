@@ -46,12 +46,12 @@ pub fn apply(
 /// Each configured dataset with its row count (0 until imported).
 fn dataset_summaries(state: &NodeState) -> Result<Vec<pb::DatasetSummary>, NodeError> {
     let path = state.datasets_db();
-    let counts = if path.exists() {
+    let (counts, imports) = if path.exists() {
         DatasetStore::open(&path)
-            .and_then(|store| store.row_counts())
+            .and_then(|store| Ok((store.row_counts()?, store.last_imports()?)))
             .map_err(|e| NodeError::Internal(e.to_string()))?
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     Ok(state
         .datasets
@@ -59,6 +59,7 @@ fn dataset_summaries(state: &NodeState) -> Result<Vec<pb::DatasetSummary>, NodeE
         .map(|schema| pb::DatasetSummary {
             name: schema.name.clone(),
             rows: counts.iter().find(|(n, _)| n == &schema.name).map_or(0, |(_, rows)| *rows),
+            imported_at_ms: imports.iter().find(|(n, _)| n == &schema.name).map_or(0, |(_, t)| *t),
         })
         .collect())
 }

@@ -111,14 +111,20 @@ fn header(report: &Report, period: &str) -> Section {
         HtmlColumn::text("partner"),
         HtmlColumn::text("organisation"),
         HtmlColumn::text("status"),
-        HtmlColumn::text("data held (rows)"),
+        HtmlColumn::text("data held (rows, extract date)"),
         HtmlColumn::text("data as at (node clock)"),
         HtmlColumn::text("receipt"),
     ])
     .with_caption("Partners contributing");
     for p in &report.partners {
-        let datasets: Vec<String> =
-            p.datasets.iter().map(|(d, rows)| format!("{d} ({rows})")).collect();
+        let datasets: Vec<String> = p
+            .datasets
+            .iter()
+            .map(|(d, rows, imported)| match imported {
+                Some(at) => format!("{d} ({rows}, extract imported {at})"),
+                None => format!("{d} ({rows}, never imported)"),
+            })
+            .collect();
         partners.push_row(vec![
             HtmlCell::text(&p.name),
             HtmlCell::text(&p.organisation),
@@ -136,8 +142,8 @@ fn header(report: &Report, period: &str) -> Section {
     }
     body.push(partners.to_html());
     body.push(note(
-        "Data extraction dates: each partner's data are as held at its node when it answered \
-         (its clock above); the nodes do not report when each extract was taken.",
+        "Extract dates: when each dataset's last import finished at its node, by the node's \
+         clock; the data are as held at the node when it answered (its clock above).",
     ));
     let mut rules = HtmlTable::new(vec![
         HtmlColumn::text("node"),

@@ -67,8 +67,9 @@ pub struct Partner {
     pub status: String,
     /// Whether it answered `describe`.
     pub available: bool,
-    /// Its datasets and row counts (as it describes them).
-    pub datasets: Vec<(String, u64)>,
+    /// Its datasets, row counts and when each was last imported (its extract's date, UTC,
+    /// ISO 8601; `None` if never), as it describes them.
+    pub datasets: Vec<(String, u64, Option<String>)>,
     /// Its policy's id.
     pub policy: Option<String>,
     /// Its clock when it answered (UTC, ISO 8601): the data are as held then.

@@ -187,7 +187,14 @@ pub(super) fn partners(execution: &Execution) -> Vec<Partner> {
                 organisation: row.organisation.clone(),
                 status: "up".into(),
                 available: true,
-                datasets: answer.datasets.iter().map(|d| (d.name.clone(), d.rows)).collect(),
+                datasets: answer
+                    .datasets
+                    .iter()
+                    .map(|d| {
+                        let imported = (d.imported_at_ms > 0).then(|| iso_utc(d.imported_at_ms));
+                        (d.name.clone(), d.rows, imported)
+                    })
+                    .collect(),
                 policy: answer.policy.as_ref().map(|p| p.policy_id.clone()),
                 as_at: Some(iso_utc(answer.node_time_ms)),
                 receipt: Some(receipt_ref(&row.node, "describing", receipt)),

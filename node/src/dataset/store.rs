@@ -207,6 +207,18 @@ impl DatasetStore {
         })
     }
 
+    /// When the last finished import into each dataset ended (ms since the epoch), by name.
+    pub fn last_imports(&self) -> Result<Vec<(String, i64)>, DatasetStoreError> {
+        Ok(self
+            .conn
+            .prepare(
+                "SELECT dataset, max(finished_ms) FROM import_run
+                 WHERE finished_ms IS NOT NULL GROUP BY dataset ORDER BY dataset",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?)
+    }
+
     /// Row counts of every dataset, by name.
     pub fn row_counts(&self) -> Result<Vec<(String, u64)>, DatasetStoreError> {
         let names: Vec<String> = self
