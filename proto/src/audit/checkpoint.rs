@@ -177,9 +177,7 @@ impl NoteVerifier {
 
     /// The verifier key string, as distributed in a data-sharing agreement's annex.
     pub fn to_vkey(&self) -> String {
-        let mut material = vec![SIG_TYPE_ED25519];
-        material.extend_from_slice(self.key.as_bytes());
-        format!("{}+{}+{}", self.name, hex::encode(self.key_id), BASE64.encode(material))
+        format_vkey(&self.name, self.key_id, SIG_TYPE_ED25519, &self.key)
     }
 
     /// The key name.
@@ -380,6 +378,13 @@ pub(crate) struct VkeyParts<'a> {
     pub key_id_hex: &'a str,
     /// The Ed25519 public key.
     pub key: PublicKey,
+}
+
+/// Writes a verifier key: `<name>+<hex key ID>+<base64(sig_type ‖ key)>`.
+pub(crate) fn format_vkey(name: &str, key_id: [u8; 4], sig_type: u8, key: &PublicKey) -> String {
+    let mut material = vec![sig_type];
+    material.extend_from_slice(key.as_bytes());
+    format!("{name}+{}+{}", hex::encode(key_id), BASE64.encode(material))
 }
 
 /// Splits and checks a verifier key of signature type `sig_type` (0x01 checkpoint keys, 0x04

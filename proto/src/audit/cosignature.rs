@@ -227,9 +227,12 @@ impl CosignatureVerifier {
 
     /// The verifier key string.
     pub fn to_vkey(&self) -> String {
-        let mut material = vec![SIG_TYPE_COSIGNATURE_V1];
-        material.extend_from_slice(self.key.as_bytes());
-        format!("{}+{}+{}", self.name, hex::encode(self.key_id), BASE64.encode(material))
+        crate::audit::checkpoint::format_vkey(
+            &self.name,
+            self.key_id,
+            SIG_TYPE_COSIGNATURE_V1,
+            &self.key,
+        )
     }
 
     /// The cosigner's name.
