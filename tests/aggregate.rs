@@ -11,6 +11,22 @@ use fedlink_proto::refusal::REFUSAL_HEADER;
 
 use crate::util::{TestFederation, audit_entries, run, runtime, text};
 
+/// The coordinator's arguments for the ICB's published template of ED attendances by ward and
+/// intent, for 2025/26 (the `ed` dataset and policy [`setup`] makes).
+pub(crate) const ICB_TEMPLATE_QUERY: [&str; 11] = [
+    "aggregate",
+    "--node",
+    "icb",
+    "--dataset",
+    "ed",
+    "--purpose",
+    "SVD-SNA",
+    "--template",
+    "attendances-by-ward-intent",
+    "--template-period",
+    "2025/26",
+];
+
 const SCHEMA: &str = r#"
 name = "ed"
 description = "ED attendances (test)"
@@ -427,24 +443,7 @@ fn coordinator(fed: &TestFederation, args: &[&str]) -> std::process::Output {
 fn the_analyst_asks_from_the_command_line_and_from_a_query_file() {
     let fed = setup();
     let mut node = fed.start_node("icb");
-    let out = coordinator(
-        &fed,
-        &[
-            "aggregate",
-            "--node",
-            "icb",
-            "--dataset",
-            "ed",
-            "--purpose",
-            "SVD-SNA",
-            "--template",
-            "attendances-by-ward-intent",
-            "--template-period",
-            "2025/26",
-            "--format",
-            "csv",
-        ],
-    );
+    let out = coordinator(&fed, &[ICB_TEMPLATE_QUERY.as_slice(), &["--format", "csv"]].concat());
     assert!(out.status.success(), "{}", text(&out));
     let csv = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(csv.starts_with("ward,Intent,value,suppressed\n"), "{csv}");

@@ -65,20 +65,7 @@ fn reports_on_node_and_coordinator_logs_and_a_tampered_log() {
     let out = coordinator(&fed, &["describe"]);
     assert!(out.status.success(), "{}", text(&out));
     // Answered: a published template, and a shaped query that charges the privacy budget.
-    let template = [
-        "aggregate",
-        "--node",
-        "icb",
-        "--dataset",
-        "ed",
-        "--purpose",
-        "SVD-SNA",
-        "--template",
-        "attendances-by-ward-intent",
-        "--template-period",
-        "2025/26",
-    ];
-    let out = coordinator(&fed, &template);
+    let out = coordinator(&fed, &crate::aggregate::ICB_TEMPLATE_QUERY);
     assert!(out.status.success(), "{}", text(&out));
     let shaped = [
         "aggregate",

@@ -83,22 +83,7 @@ fn coordinator_and_nodes_cosign_each_others_checkpoints() {
     );
     assert!(!stderr.contains("WARNING"), "{}", text(&described));
 
-    let aggregated = coordinator(
-        &config,
-        &[
-            "aggregate",
-            "--node",
-            "icb",
-            "--dataset",
-            "ed",
-            "--purpose",
-            "SVD-SNA",
-            "--template",
-            "attendances-by-ward-intent",
-            "--template-period",
-            "2025/26",
-        ],
-    );
+    let aggregated = coordinator(&config, &crate::aggregate::ICB_TEMPLATE_QUERY);
     assert!(aggregated.status.success(), "{}", text(&aggregated));
     assert!(
         String::from_utf8_lossy(&aggregated.stderr)
